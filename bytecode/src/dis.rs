@@ -1,0 +1,1 @@
+//! The disassembler (to be written).

@@ -1,0 +1,1 @@
+//! `.ilbc` encoding and decoding (to be written).
