@@ -1,1 +1,198 @@
-fn main() {}
+//! `ilusm`: the command-line driver. It parses arguments, loads a program
+//! (compiling `.ilu` source or loading and verifying `.ilbc`), and hands it to
+//! one of the back ends. It holds no language semantics of its own.
+//!
+//! Exit statuses: 0 success, 1 uncaught runtime error, 2 compile or usage
+//! error (also: unreadable files, malformed `.ilbc`, link failures).
+
+mod runtime_archive;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ilusm_bytecode::Module;
+
+/// Exit status of a compile, load, link or usage error.
+const EXIT_COMPILE: u8 = 2;
+/// Default maximum call depth (spec §7).
+const DEFAULT_MAX_DEPTH: u64 = 10_000;
+
+#[derive(Parser)]
+#[command(name = "ilusm", version, about = "The ilusm language toolchain")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a program (.ilu source or .ilbc bytecode) with the interpreter or the JIT.
+    Run {
+        /// Compile to native code in memory (Cranelift JIT) instead of interpreting.
+        #[arg(long)]
+        jit: bool,
+        /// Maximum call depth (default: $ILUSM_MAX_DEPTH, else 10000).
+        #[arg(long, value_name = "N")]
+        max_depth: Option<u64>,
+        /// The program.
+        file: PathBuf,
+        /// Arguments passed to the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Compile a program to a bytecode file.
+    Build {
+        file: PathBuf,
+        /// Output .ilbc file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Compile a program ahead of time to a native executable.
+    Aot {
+        file: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Target triple: x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu (default: the host).
+        #[arg(long)]
+        target: Option<String>,
+        /// Emit Cranelift IR text or an object file instead of an executable.
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+    },
+    /// Print the bytecode of a program in readable form.
+    Dis { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    /// Cranelift IR of every function, as text (to stdout unless -o is given).
+    Clif,
+    /// The object file, before linking.
+    Obj,
+    /// A linked executable (the default).
+    Exe,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(status) => ExitCode::from(status),
+        Err(message) => {
+            eprint!("{message}");
+            if !message.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(EXIT_COMPILE)
+        }
+    }
+}
+
+/// Runs one command; `Err` carries a message for a status-2 failure.
+fn execute(command: Command) -> Result<u8, String> {
+    match command {
+        Command::Run {
+            jit,
+            max_depth,
+            file,
+            args,
+        } => {
+            let module = load(&file)?;
+            let max_depth = match max_depth {
+                Some(n) => n,
+                None => max_depth_from_env()?,
+            };
+            let status = if jit {
+                // The native runtime reads the limit from the environment,
+                // exactly as an AOT executable does.
+                std::env::set_var("ILUSM_MAX_DEPTH", max_depth.to_string());
+                ilusm_aot::jit_run(&module, args).map_err(|e| format!("error: {e}"))?
+            } else {
+                ilusm_interp::run(&module, args, max_depth)
+            };
+            Ok(status.clamp(0, 255) as u8)
+        }
+        Command::Build { file, output } => {
+            let module = load(&file)?;
+            let bytes = ilusm_bytecode::file::encode(&module);
+            std::fs::write(&output, bytes)
+                .map_err(|e| format!("error: cannot write {}: {e}", output.display()))?;
+            Ok(0)
+        }
+        Command::Aot {
+            file,
+            output,
+            target,
+            emit,
+        } => {
+            let module = load(&file)?;
+            let triple = target.unwrap_or_else(|| runtime_archive::HOST_TRIPLE.to_string());
+            aot(&module, &triple, emit.unwrap_or(Emit::Exe), output.as_deref())?;
+            Ok(0)
+        }
+        Command::Dis { file } => {
+            let module = load(&file)?;
+            print!("{}", ilusm_bytecode::dis::disassemble(&module));
+            Ok(0)
+        }
+    }
+}
+
+fn aot(module: &Module, triple: &str, emit: Emit, output: Option<&Path>) -> Result<(), String> {
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes).map_err(|e| format!("error: cannot write {}: {e}", path.display()))
+    };
+    match emit {
+        Emit::Clif => {
+            let text = ilusm_aot::emit_clif(module, triple).map_err(|e| format!("error: {e}"))?;
+            match output {
+                Some(path) => write(path, text.as_bytes()),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
+        }
+        Emit::Obj | Emit::Exe => {
+            let output = output.ok_or("error: missing output file: use -o FILE")?;
+            let object =
+                ilusm_aot::compile_object(module, triple).map_err(|e| format!("error: {e}"))?;
+            if let Emit::Obj = emit {
+                return write(output, &object);
+            }
+            let archive = runtime_archive::for_triple(triple)?;
+            ilusm_aot::link_executable(&object, archive, triple, output)
+                .map_err(|e| format!("error: {e}"))
+        }
+    }
+}
+
+/// Reads `ILUSM_MAX_DEPTH`, or the default.
+fn max_depth_from_env() -> Result<u64, String> {
+    match std::env::var("ILUSM_MAX_DEPTH") {
+        Ok(text) => text.trim().parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            format!("error: ILUSM_MAX_DEPTH must be a positive integer, got '{text}'")
+        }),
+        Err(_) => Ok(DEFAULT_MAX_DEPTH),
+    }
+}
+
+/// Loads a program: `.ilbc` bytecode (recognised by its magic number) is
+/// decoded and verified; anything else is compiled as source. Compiler output
+/// is verified too: the back ends trust only verified modules.
+fn load(path: &Path) -> Result<Module, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {}: {e}", path.display()))?;
+    if bytes.starts_with(b"ILBC") {
+        let (module, _info) = ilusm_bytecode::verify::load(&bytes)
+            .map_err(|e| format!("error: {}: invalid bytecode: {e}", path.display()))?;
+        return Ok(module);
+    }
+    let name = path.to_string_lossy();
+    let module = ilusm_frontend::compile_source(&name, &bytes).map_err(|diagnostics| {
+        diagnostics.iter().map(|d| d.render()).collect::<String>()
+    })?;
+    ilusm_bytecode::verify::verify(&module)
+        .map_err(|e| format!("internal error: the compiler produced invalid bytecode: {e}"))?;
+    Ok(module)
+}
