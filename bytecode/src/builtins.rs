@@ -4,27 +4,8 @@
 
 /// Builtins by id (the index). Spec §8 first, then the host functions of §9.
 pub const BUILTINS: &[&str] = &[
-    "prn",
-    "len",
-    "str",
-    "num",
-    "int",
-    "typ",
-    "try",
-    "err",
-    "asr",
-    "psh",
-    "pop",
-    "kys",
-    "has",
-    "del",
-    "chr",
-    "ord",
-    "flr",
-    "sqrt",
-    "abs",
-    "min",
-    "max",
+    "prn", "len", "str", "num", "int", "typ", "try", "err", "asr", "psh", "pop", "kys", "has",
+    "del", "chr", "ord", "flr", "sqrt", "abs", "min", "max",
 ];
 
 /// The id of the builtin named `name`.

@@ -282,7 +282,10 @@ mod tests {
             Instr::Push(7),
             Instr::Print(3),
             Instr::CallDirect { func: 9, argc: 2 },
-            Instr::CallBuiltin { builtin: 5, argc: 1 },
+            Instr::CallBuiltin {
+                builtin: 5,
+                argc: 1,
+            },
             Instr::GetLocal(300),
             Instr::Concat(4),
             Instr::Halt,

@@ -2,7 +2,7 @@
 //!
 //! The core opcodes 0x01–0x0C keep the numbers of the original ilusm design;
 //! every extension is numbered after them. Adding an opcode means adding a
-//! line to [`opcodes!`] below: decoding, encoding, operand sizes, stack
+//! line to the `opcodes!` table below: decoding, encoding, operand sizes, stack
 //! effects and the disassembler all derive from that one table.
 
 /// The operand shapes an instruction may carry.
