@@ -1,1 +1,80 @@
-//! placeholder
+//! ilusm interpreter: a stack VM that executes verified bytecode.
+//!
+//! What it is: a loader that pre-decodes each function of a
+//! [`ilusm_bytecode::Module`] into a vector of instructions (`load`), and a
+//! dispatch loop over an operand stack and a frame stack (`vm`) with inline
+//! fast paths for numbers and booleans. Entry point: [`run`].
+//!
+//! What it is not: it does not verify bytecode (callers run
+//! `ilusm_bytecode::verify` first; the loader only rejects out-of-range
+//! operands), and it implements no operation's general case, no builtin and
+//! no printing: those are `ilusm-runtime`'s, shared with the native back
+//! end, so both paths give one meaning and identical error reports.
+
+mod load;
+mod vm;
+
+use std::rc::Rc;
+
+use ilusm_bytecode::Module;
+use ilusm_runtime::native::{stack_size, Sinks};
+use ilusm_runtime::{context, io, Caller, Value};
+
+pub use load::program_image;
+
+/// Run `module` to completion: print its output, report an uncaught error
+/// on stderr. Returns the exit status: 0, 1 after a runtime error, 2 if the
+/// module is malformed. `max_depth` is the call-depth limit (the CLI reads
+/// `ILUSM_MAX_DEPTH` / `--max-depth`, e.g. with
+/// `ilusm_runtime::native::max_depth_from_env`). `args` are the program's
+/// arguments.
+pub fn run(module: &Module, args: Vec<String>, max_depth: u64) -> i32 {
+    run_with_io(module, args, max_depth, None)
+}
+
+/// [`run`], writing the program's stdout and stderr to `sinks` (`None`: the
+/// process's own).
+pub fn run_with_io(module: &Module, args: Vec<String>, max_depth: u64, sinks: Sinks) -> i32 {
+    // The program's arguments are for `__sys_argv`, which is not there yet.
+    let _ = args;
+    let image = program_image(module);
+    std::thread::scope(|scope| {
+        // Interpreted calls use no Rust stack, but builtins that call back
+        // into ilusm code nest dispatch loops: size the stack as native code's.
+        let thread = std::thread::Builder::new()
+            .name("ilusm".into())
+            .stack_size(stack_size(max_depth))
+            .spawn_scoped(scope, move || {
+                if let Some((out, err)) = sinks {
+                    io::set_sinks(out, err);
+                }
+                let image = Rc::new(image);
+                context::install_program(image.clone());
+                let status = match load::load(module) {
+                    Err(msg) => {
+                        io::write_err(format!("error: invalid bytecode: {msg}\n").as_bytes());
+                        2
+                    }
+                    Ok(prog) => {
+                        let mut vm = vm::Vm::new(&prog, max_depth);
+                        match vm.call(Value::func(prog.entry), &[]) {
+                            Ok(_) => 0,
+                            Err(e) => {
+                                io::write_err(e.render(&image).as_bytes());
+                                1
+                            }
+                        }
+                    }
+                };
+                io::flush_out();
+                status
+            });
+        match thread {
+            Ok(t) => t.join().unwrap_or(101),
+            Err(e) => {
+                eprintln!("error: cannot start the interpreter thread: {e}");
+                2
+            }
+        }
+    })
+}

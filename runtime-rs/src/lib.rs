@@ -1,1 +1,36 @@
-//! placeholder
+//! ilusm runtime: everything a running ilusm program needs, whichever back
+//! end runs it.
+//!
+//! What it is: the value representation ([`value`], NaN-boxing), the heap
+//! ([`heap`]), the general case of every operator ([`ops`]), printing
+//! ([`print`](mod@print), [`io`]), the builtins ([`builtins`]), runtime errors and their
+//! reports ([`error`]), the program image ([`program`]), the `extern "C"`
+//! ABI called by native code ([`abi`]) and the native start-up ([`native`]).
+//! The interpreter calls it as Rust; AOT executables link it as a static
+//! library and reach it through [`abi`]; the JIT does both.
+//!
+//! What it is not: it knows nothing of bytecode, Cranelift or source text,
+//! and depends on no other ilusm crate (ARCHITECTURE.md). It does not run
+//! programs itself: executing instructions is the back ends' job.
+//!
+//! State: one program runs on one thread, and all runtime state (heap,
+//! output buffer, pending error, installed program) is thread-local; see
+//! [`context`].
+
+pub mod abi;
+pub mod builtins;
+pub mod context;
+pub mod error;
+pub mod heap;
+pub mod io;
+pub mod native;
+pub mod ops;
+pub mod print;
+pub mod program;
+pub mod value;
+
+pub use builtins::Caller;
+pub use error::{RtError, RtResult};
+pub use native::NativeFn;
+pub use program::{ImageConstant, ImageFunction, ProgramImage};
+pub use value::Value;

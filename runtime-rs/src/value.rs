@@ -51,6 +51,17 @@ impl Value {
         Value(n.to_bits())
     }
 
+    /// A number from untrusted bits (a constant read from a file): a NaN
+    /// whose bits would collide with the tags becomes the quiet NaN.
+    #[inline]
+    pub fn from_f64_canonical(n: f64) -> Value {
+        if n.to_bits() < NUMBER_LIMIT {
+            Value(n.to_bits())
+        } else {
+            Value(0x7FF8_0000_0000_0000)
+        }
+    }
+
     #[inline]
     pub fn from_bool(b: bool) -> Value {
         Value(Value::FALSE.0 | b as u64)
@@ -153,19 +164,41 @@ mod tests {
     #[test]
     fn hardware_nans_are_numbers() {
         let zero = std::hint::black_box(0.0f64);
-        for n in [f64::NAN, -f64::NAN, zero / zero, (-1.0f64).sqrt(), f64::INFINITY, f64::NEG_INFINITY, -0.0] {
+        for n in [
+            f64::NAN,
+            -f64::NAN,
+            zero / zero,
+            (-1.0f64).sqrt(),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+        ] {
             assert!(Value::from_f64(n).is_number(), "{:#x}", n.to_bits());
         }
     }
 
     #[test]
     fn tagged_values_are_not_numbers() {
-        for v in [Value::NIL, Value::TRUE, Value::FALSE, Value::UNASSIGNED, Value::ERROR, Value::builtin(3), Value::func(7)] {
+        for v in [
+            Value::NIL,
+            Value::TRUE,
+            Value::FALSE,
+            Value::UNASSIGNED,
+            Value::ERROR,
+            Value::builtin(3),
+            Value::func(7),
+        ] {
             assert!(!v.is_number());
         }
         assert_eq!(Value::from_bool(true), Value::TRUE);
         assert_eq!(Value::from_bool(false), Value::FALSE);
         assert_eq!(Value::func(7).as_func(), Some(7));
         assert_eq!(Value::builtin(3).as_builtin(), Some(3));
+        let odd_nan = f64::from_bits(0xFFFF_0000_0000_0001);
+        assert!(Value::from_f64_canonical(odd_nan).is_number());
+        assert!(Value::from_f64_canonical(odd_nan)
+            .to_f64_unchecked()
+            .is_nan());
+        assert_eq!(Value::from_f64_canonical(2.5), Value::from_f64(2.5));
     }
 }

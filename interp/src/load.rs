@@ -1,0 +1,234 @@
+//! Loading: a verified [`Module`] becomes the interpreter's [`Program`].
+//!
+//! Each function's code is decoded once into a vector of [`Op`]s; jump
+//! targets become instruction indices, constants become values (strings are
+//! allocated here, once), and the push-a-fixed-value opcodes collapse into
+//! one [`Op::Push`]. A parallel vector maps each instruction index back to
+//! its byte pc, for stack traces.
+//!
+//! Input is assumed verified (`bytecode::verify`), but operand ranges and
+//! jump targets are cheap to check here, so a bad module is an error rather
+//! than a panic. Stack discipline is not re-checked.
+
+use ilusm_bytecode::{instructions, Constant, Instr, Module};
+use ilusm_runtime::program::{ImageConstant, ImageFunction, ProgramImage};
+use ilusm_runtime::{heap, Value};
+
+/// One decoded instruction. Operands are instruction indices, local slots,
+/// global slots, function indices and builtin ids.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    /// push_const, push_nil/tru/fls, push_func, push_builtin.
+    Push(Value),
+    Pop,
+    Dup,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Neg,
+    Not,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Jump(u32),
+    JumpIf(u32),
+    JumpIfNot(u32),
+    GetLocal(u16),
+    SetLocal(u16),
+    GetGlobal(u32),
+    SetGlobal(u32),
+    Call(u8),
+    CallDirect(u32, u8),
+    CallBuiltin(u16, u8),
+    Print(u8),
+    Concat(u16),
+    Ret,
+    Halt,
+}
+
+/// A loaded function.
+pub(crate) struct Func {
+    pub ops: Vec<Op>,
+    /// Byte pc of each op, for traces.
+    pub pcs: Vec<u32>,
+    pub arity: u8,
+    pub num_locals: u16,
+    pub name: String,
+}
+
+/// A loaded program.
+pub(crate) struct Program {
+    pub funcs: Vec<Func>,
+    pub global_names: Vec<String>,
+    pub entry: u32,
+}
+
+/// The program image (what the runtime needs for names and traces) of a module.
+pub fn program_image(module: &Module) -> ProgramImage {
+    ProgramImage {
+        constants: module
+            .constants
+            .iter()
+            .map(|c| match c {
+                Constant::Num(n) => ImageConstant::Num(*n),
+                Constant::Str(s) => ImageConstant::Str(s.clone()),
+            })
+            .collect(),
+        globals: module.globals.clone(),
+        files: module.files.clone(),
+        functions: module
+            .functions
+            .iter()
+            .map(|f| ImageFunction {
+                name: f.name.clone(),
+                arity: f.arity as u32,
+                file: f.file,
+                lines: f.lines.iter().map(|e| (e.pc, e.line, e.col)).collect(),
+            })
+            .collect(),
+        entry: module.entry,
+    }
+}
+
+/// Load `module` (on the thread that will run it: constants are allocated
+/// on this thread's heap).
+pub(crate) fn load(module: &Module) -> Result<Program, String> {
+    let constants: Vec<Value> = module
+        .constants
+        .iter()
+        .map(|c| match c {
+            Constant::Num(n) => Value::from_f64_canonical(*n),
+            Constant::Str(s) => heap::alloc_str(s),
+        })
+        .collect();
+    if module.entry as usize >= module.functions.len() {
+        return Err(format!("entry function {} does not exist", module.entry));
+    }
+    let mut funcs = Vec::with_capacity(module.functions.len());
+    for f in &module.functions {
+        let fail = |msg: String| format!("function {}: {msg}", f.name);
+        let mut decoded = Vec::new();
+        for item in instructions(&f.code) {
+            decoded.push(item.map_err(|e| fail(e.to_string()))?);
+        }
+        // Byte pc -> instruction index.
+        let mut index_of = vec![u32::MAX; f.code.len()];
+        for (i, &(pc, _)) in decoded.iter().enumerate() {
+            index_of[pc as usize] = i as u32;
+        }
+        let target = |t: u32| -> Result<u32, String> {
+            match index_of.get(t as usize) {
+                Some(&i) if i != u32::MAX => Ok(i),
+                _ => Err(fail(format!("jump to {t} is not an instruction"))),
+            }
+        };
+        let check = |ok: bool, what: &str, x: u64| -> Result<(), String> {
+            if ok {
+                Ok(())
+            } else {
+                Err(fail(format!("{what} {x} out of range")))
+            }
+        };
+        let mut ops = Vec::with_capacity(decoded.len());
+        let mut pcs = Vec::with_capacity(decoded.len());
+        for &(pc, instr) in &decoded {
+            let op = match instr {
+                Instr::Push(k) => {
+                    let v = constants.get(k as usize).copied();
+                    check(v.is_some(), "constant", k as u64)?;
+                    Op::Push(v.unwrap_or(Value::NIL))
+                }
+                Instr::PushNil => Op::Push(Value::NIL),
+                Instr::PushTrue => Op::Push(Value::TRUE),
+                Instr::PushFalse => Op::Push(Value::FALSE),
+                Instr::PushFunc(i) => {
+                    check((i as usize) < module.functions.len(), "function", i as u64)?;
+                    Op::Push(Value::func(i))
+                }
+                Instr::PushBuiltin(b) => {
+                    let n = ilusm_runtime::builtins::NAMES.len();
+                    check((b as usize) < n, "builtin", b as u64)?;
+                    Op::Push(Value::builtin(b))
+                }
+                Instr::Pop => Op::Pop,
+                Instr::Dup => Op::Dup,
+                Instr::Add => Op::Add,
+                Instr::Sub => Op::Sub,
+                Instr::Mul => Op::Mul,
+                Instr::Div => Op::Div,
+                Instr::Mod => Op::Mod,
+                Instr::Neg => Op::Neg,
+                Instr::Not => Op::Not,
+                Instr::Eq => Op::Eq,
+                Instr::Ne => Op::Ne,
+                Instr::Lt => Op::Lt,
+                Instr::Le => Op::Le,
+                Instr::Gt => Op::Gt,
+                Instr::Ge => Op::Ge,
+                Instr::Jump(t) => Op::Jump(target(t)?),
+                Instr::JumpIf(t) => Op::JumpIf(target(t)?),
+                Instr::JumpIfNot(t) => Op::JumpIfNot(target(t)?),
+                Instr::GetLocal(l) | Instr::SetLocal(l) => {
+                    check(l < f.num_locals, "local", l as u64)?;
+                    if matches!(instr, Instr::GetLocal(_)) {
+                        Op::GetLocal(l)
+                    } else {
+                        Op::SetLocal(l)
+                    }
+                }
+                Instr::GetGlobal(g) | Instr::SetGlobal(g) => {
+                    check((g as usize) < module.globals.len(), "global", g as u64)?;
+                    if matches!(instr, Instr::GetGlobal(_)) {
+                        Op::GetGlobal(g)
+                    } else {
+                        Op::SetGlobal(g)
+                    }
+                }
+                Instr::Call(n) => Op::Call(n),
+                Instr::CallDirect { func, argc } => {
+                    let callee = module.functions.get(func as usize);
+                    check(callee.is_some(), "function", func as u64)?;
+                    if callee.is_some_and(|c| c.arity != argc) {
+                        return Err(fail(format!("call_direct {func} with {argc} arguments")));
+                    }
+                    Op::CallDirect(func, argc)
+                }
+                Instr::CallBuiltin { builtin, argc } => {
+                    let n = ilusm_runtime::builtins::NAMES.len();
+                    check((builtin as usize) < n, "builtin", builtin as u64)?;
+                    Op::CallBuiltin(builtin, argc)
+                }
+                Instr::Print(n) => Op::Print(n),
+                Instr::Concat(n) => Op::Concat(n),
+                Instr::Ret => Op::Ret,
+                Instr::Halt => Op::Halt,
+            };
+            ops.push(op);
+            pcs.push(pc);
+        }
+        if f.num_locals < f.arity as u16 {
+            return Err(fail("fewer locals than parameters".into()));
+        }
+        // A function must not run off its end.
+        if !matches!(ops.last(), Some(Op::Ret | Op::Halt | Op::Jump(_))) {
+            return Err(fail("code does not end with ret, halt or jump".into()));
+        }
+        funcs.push(Func {
+            ops,
+            pcs,
+            arity: f.arity,
+            num_locals: f.num_locals,
+            name: f.name.clone(),
+        });
+    }
+    Ok(Program {
+        funcs,
+        global_names: module.globals.clone(),
+        entry: module.entry,
+    })
+}

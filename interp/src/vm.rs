@@ -1,0 +1,391 @@
+//! The stack VM: one operand stack and one frame stack, both `Vec`s, so an
+//! ilusm call is a push onto them, never a Rust call (deep recursion cannot
+//! overflow the Rust stack). A function's locals (parameters first) live on
+//! the operand stack from the frame's `base`.
+//!
+//! The dispatch loop ([`Vm::run_loop`]) keeps the current function's code,
+//! instruction index and base in locals, and handles numbers and booleans
+//! inline; every other case calls the runtime's general case. Builtins that
+//! call back into ilusm code re-enter the loop through the [`Caller`] impl;
+//! each loop invocation runs until the frame it was started for returns.
+
+use ilusm_runtime::builtins::{self, Caller};
+use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
+use ilusm_runtime::print::{self, type_name};
+use ilusm_runtime::{ops, RtError, RtResult, Value};
+
+use crate::load::{Op, Program};
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    func: u32,
+    /// For the running frame, stale; for callers, the instruction after
+    /// their call (so `ip - 1` is the call instruction).
+    ip: usize,
+    /// Stack index of local slot 0.
+    base: usize,
+    /// Stack length to restore when this frame returns (drops the locals,
+    /// and for `call` the callee value).
+    ret_sp: usize,
+}
+
+pub(crate) struct Vm<'p> {
+    prog: &'p Program,
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    globals: Vec<Value>,
+    max_depth: u64,
+}
+
+/// Arguments copied off the stack for a builtin (which may re-enter the VM
+/// and so cannot borrow the stack).
+enum Args {
+    Small([Value; 8], usize),
+    Large(Vec<Value>),
+}
+
+impl Args {
+    fn new(from: &[Value]) -> Args {
+        if from.len() <= 8 {
+            let mut a = [Value::NIL; 8];
+            a[..from.len()].copy_from_slice(from);
+            Args::Small(a, from.len())
+        } else {
+            Args::Large(from.to_vec())
+        }
+    }
+
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Args::Small(a, n) => &a[..*n],
+            Args::Large(v) => v,
+        }
+    }
+}
+
+impl<'p> Vm<'p> {
+    pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
+        Vm {
+            prog,
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            globals: vec![Value::UNASSIGNED; prog.global_names.len()],
+            max_depth,
+        }
+    }
+
+    /// Record the frames of this loop invocation (those above `stop`) in the
+    /// error's trace and drop them. `ip` is the running frame's next
+    /// instruction, so `ip - 1` is the one that failed.
+    #[cold]
+    fn unwind(&mut self, mut e: Box<RtError>, ip: usize, stop: usize) -> Box<RtError> {
+        if let Some(top) = self.frames.last_mut() {
+            top.ip = ip;
+        }
+        for fr in self.frames[stop..].iter().rev() {
+            let pc = self.prog.funcs[fr.func as usize].pcs[fr.ip - 1];
+            e.trace.push((fr.func, pc));
+        }
+        self.frames.truncate(stop);
+        e
+    }
+
+    /// Push a frame for function `f` whose `argc` arguments are the top of
+    /// the stack; `ret_sp` is the stack length to restore on return.
+    #[inline]
+    fn enter(&mut self, f: u32, ret_sp: usize) -> usize {
+        let func = &self.prog.funcs[f as usize];
+        let base = self.stack.len() - func.arity as usize;
+        for _ in func.arity as u16..func.num_locals {
+            self.stack.push(Value::NIL);
+        }
+        self.frames.push(Frame {
+            func: f,
+            ip: 0,
+            base,
+            ret_sp,
+        });
+        base
+    }
+
+    /// Run from the top frame until the frame at index `stop` returns; its
+    /// result is the result.
+    fn run_loop(&mut self, stop: usize) -> RtResult<Value> {
+        let prog = self.prog;
+        let max_depth = self.max_depth;
+        let top = *self.frames.last().expect("a frame to run");
+        let mut code: &'p [Op] = &prog.funcs[top.func as usize].ops;
+        let mut ip = top.ip;
+        let mut base = top.base;
+
+        macro_rules! throw {
+            ($e:expr) => {
+                return Err(self.unwind($e, ip, stop))
+            };
+        }
+        macro_rules! tri {
+            ($r:expr) => {
+                match $r {
+                    Ok(v) => v,
+                    Err(e) => throw!(e),
+                }
+            };
+        }
+        macro_rules! pop {
+            () => {
+                self.stack.pop().expect("verified stack depth")
+            };
+        }
+        macro_rules! top {
+            () => {
+                self.stack.last_mut().expect("verified stack depth")
+            };
+        }
+        // `a OP b` with a number fast path, else the runtime's general case.
+        macro_rules! arith {
+            ($fast:expr, $slow:path) => {{
+                let b = pop!();
+                let t = top!();
+                let a = *t;
+                *t = if a.is_number() && b.is_number() {
+                    Value::from_f64($fast(a.to_f64_unchecked(), b.to_f64_unchecked()))
+                } else {
+                    tri!($slow(a, b))
+                };
+            }};
+        }
+        macro_rules! compare {
+            ($op:tt, $slow:path) => {{
+                let b = pop!();
+                let t = top!();
+                let a = *t;
+                *t = if a.is_number() && b.is_number() {
+                    Value::from_bool(a.to_f64_unchecked() $op b.to_f64_unchecked())
+                } else {
+                    tri!($slow(a, b))
+                };
+            }};
+        }
+        macro_rules! truthy {
+            ($v:expr) => {{
+                let v = $v;
+                if v == Value::TRUE {
+                    true
+                } else if v == Value::FALSE {
+                    false
+                } else {
+                    ops::truthy(v)
+                }
+            }};
+        }
+
+        loop {
+            let op = code[ip];
+            ip += 1;
+            match op {
+                Op::Push(v) => self.stack.push(v),
+                Op::Pop => {
+                    pop!();
+                }
+                Op::Dup => {
+                    let v = *top!();
+                    self.stack.push(v);
+                }
+                Op::GetLocal(l) => {
+                    let v = self.stack[base + l as usize];
+                    self.stack.push(v);
+                }
+                Op::SetLocal(l) => {
+                    let v = pop!();
+                    self.stack[base + l as usize] = v;
+                }
+                Op::GetGlobal(g) => {
+                    let v = self.globals[g as usize];
+                    if v == Value::UNASSIGNED {
+                        throw!(undefined_name(&prog.global_names[g as usize]));
+                    }
+                    self.stack.push(v);
+                }
+                Op::SetGlobal(g) => {
+                    let v = pop!();
+                    self.globals[g as usize] = v;
+                }
+                Op::Add => arith!(|x, y| x + y, ops::add),
+                Op::Sub => arith!(|x, y| x - y, ops::sub),
+                Op::Mul => arith!(|x, y| x * y, ops::mul),
+                Op::Div => {
+                    let b = pop!();
+                    let t = top!();
+                    let a = *t;
+                    *t = match (a.as_f64(), b.as_f64()) {
+                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(x / y),
+                        _ => tri!(ops::div(a, b)),
+                    };
+                }
+                Op::Mod => {
+                    let b = pop!();
+                    let t = top!();
+                    let a = *t;
+                    *t = match (a.as_f64(), b.as_f64()) {
+                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(x % y),
+                        _ => tri!(ops::rem(a, b)),
+                    };
+                }
+                Op::Neg => {
+                    let t = top!();
+                    let a = *t;
+                    *t = match a.as_f64() {
+                        Some(x) => Value::from_f64(-x),
+                        None => tri!(ops::neg(a)),
+                    };
+                }
+                Op::Not => {
+                    let t = top!();
+                    *t = Value::from_bool(!truthy!(*t));
+                }
+                Op::Eq => {
+                    let b = pop!();
+                    let t = top!();
+                    let a = *t;
+                    *t = if a.is_number() && b.is_number() {
+                        Value::from_bool(a.to_f64_unchecked() == b.to_f64_unchecked())
+                    } else {
+                        ops::eq(a, b)
+                    };
+                }
+                Op::Ne => {
+                    let b = pop!();
+                    let t = top!();
+                    let a = *t;
+                    *t = if a.is_number() && b.is_number() {
+                        Value::from_bool(a.to_f64_unchecked() != b.to_f64_unchecked())
+                    } else {
+                        ops::ne(a, b)
+                    };
+                }
+                Op::Lt => compare!(<, ops::lt),
+                Op::Le => compare!(<=, ops::le),
+                Op::Gt => compare!(>, ops::gt),
+                Op::Ge => compare!(>=, ops::ge),
+                Op::Jump(t) => ip = t as usize,
+                Op::JumpIf(t) => {
+                    if truthy!(pop!()) {
+                        ip = t as usize;
+                    }
+                }
+                Op::JumpIfNot(t) => {
+                    if !truthy!(pop!()) {
+                        ip = t as usize;
+                    }
+                }
+                Op::Print(n) => {
+                    let at = self.stack.len() - n as usize;
+                    print::prn(&self.stack[at..]);
+                    self.stack.truncate(at);
+                    self.stack.push(Value::NIL);
+                }
+                Op::Concat(n) => {
+                    let at = self.stack.len() - n as usize;
+                    let v = tri!(ops::concat(&self.stack[at..]));
+                    self.stack.truncate(at);
+                    self.stack.push(v);
+                }
+                Op::CallDirect(f, argc) => {
+                    if self.frames.len() as u64 > max_depth {
+                        throw!(stack_overflow(max_depth));
+                    }
+                    self.frames.last_mut().expect("caller frame").ip = ip;
+                    let ret_sp = self.stack.len() - argc as usize;
+                    base = self.enter(f, ret_sp);
+                    code = &prog.funcs[f as usize].ops;
+                    ip = 0;
+                }
+                Op::Call(argc) => {
+                    let at = self.stack.len() - argc as usize - 1;
+                    let callee = self.stack[at];
+                    if let Some(f) = callee.as_func() {
+                        let callee_fn = &prog.funcs[f as usize];
+                        if callee_fn.arity != argc {
+                            throw!(arity_error(
+                                &callee_fn.name,
+                                callee_fn.arity as u32,
+                                argc as usize
+                            ));
+                        }
+                        if self.frames.len() as u64 > max_depth {
+                            throw!(stack_overflow(max_depth));
+                        }
+                        self.frames.last_mut().expect("caller frame").ip = ip;
+                        base = self.enter(f, at);
+                        code = &callee_fn.ops;
+                        ip = 0;
+                    } else if let Some(id) = callee.as_builtin() {
+                        let args = Args::new(&self.stack[at + 1..]);
+                        self.stack.truncate(at);
+                        let v = tri!(builtins::call(id, args.as_slice(), self));
+                        self.stack.push(v);
+                    } else {
+                        throw!(RtError::new(format!("cannot call {}", type_name(callee))));
+                    }
+                }
+                Op::CallBuiltin(id, argc) => {
+                    let at = self.stack.len() - argc as usize;
+                    let args = Args::new(&self.stack[at..]);
+                    self.stack.truncate(at);
+                    let v = tri!(builtins::call(id, args.as_slice(), self));
+                    self.stack.push(v);
+                }
+                Op::Ret => {
+                    let result = pop!();
+                    let done = self.frames.pop().expect("returning frame");
+                    self.stack.truncate(done.ret_sp);
+                    if self.frames.len() == stop {
+                        return Ok(result);
+                    }
+                    self.stack.push(result);
+                    let caller = *self.frames.last().expect("caller frame");
+                    code = &prog.funcs[caller.func as usize].ops;
+                    ip = caller.ip;
+                    base = caller.base;
+                }
+                Op::Halt => {
+                    // Ends this loop invocation (for `<main>`, the program).
+                    let sp = self.frames[stop].ret_sp;
+                    self.frames.truncate(stop);
+                    self.stack.truncate(sp);
+                    return Ok(Value::NIL);
+                }
+            }
+        }
+    }
+}
+
+impl Caller for Vm<'_> {
+    fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
+        if let Some(i) = f.as_func() {
+            let Some(func) = self.prog.funcs.get(i as usize) else {
+                return Err(RtError::new(format!("internal error: no function {i}")));
+            };
+            if args.len() != func.arity as usize {
+                return Err(arity_error(&func.name, func.arity as u32, args.len()));
+            }
+            if self.frames.len() as u64 > self.max_depth {
+                return Err(stack_overflow(self.max_depth));
+            }
+            let sp0 = self.stack.len();
+            self.stack.extend_from_slice(args);
+            let stop = self.frames.len();
+            self.enter(i, sp0);
+            let r = self.run_loop(stop);
+            self.stack.truncate(sp0);
+            r
+        } else if let Some(id) = f.as_builtin() {
+            builtins::call(id, args, self)
+        } else {
+            Err(RtError::new(format!("cannot call {}", type_name(f))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

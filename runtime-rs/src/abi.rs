@@ -1,0 +1,225 @@
+//! The `extern "C"` ABI native code calls (the table in ARCHITECTURE.md).
+//!
+//! Values travel as `u64` words. A function documented "value|ERROR"
+//! returns `Value::ERROR` after storing the error as the runtime's pending
+//! error (thread-local, see [`crate::context`]); native code then calls
+//! [`ilusm_rt_trace`] for its own frame and returns `Value::ERROR` too.
+//!
+//! Functions taking `argv` pointers are `unsafe`: `argv` must point at
+//! `argc` readable words (it may be dangling or null when `argc` is 0).
+#![allow(non_upper_case_globals)]
+
+use std::ffi::{c_char, CStr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::builtins;
+use crate::context::{self, to_abi};
+use crate::error::{stack_overflow, undefined_name, RtError};
+use crate::native::{self, NativeCaller, NativeFn, DEFAULT_MAX_DEPTH, GLOBALS, NATIVE};
+use crate::ops;
+use crate::print;
+use crate::program::ProgramImage;
+use crate::value::Value;
+
+/// The current call depth: native prologues increment it and compare with
+/// [`ilusm_rt_max_depth`]; epilogues (also on the error path) decrement it.
+#[no_mangle]
+pub static ilusm_rt_depth: AtomicU64 = AtomicU64::new(0);
+
+/// The call-depth limit, set at start-up.
+#[no_mangle]
+pub static ilusm_rt_max_depth: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DEPTH);
+
+/// View `argc` words at `argv` as values.
+///
+/// # Safety
+/// `argv` must point at `argc` readable words, unless `argc` is 0.
+unsafe fn values<'a>(argv: *const u64, argc: u32) -> &'a [Value] {
+    if argc == 0 || argv.is_null() {
+        &[]
+    } else {
+        // Value is repr(transparent) over u64.
+        std::slice::from_raw_parts(argv as *const Value, argc as usize)
+    }
+}
+
+macro_rules! binary_abi {
+    ($($(#[$doc:meta])* $name:ident => $op:path;)*) => {$(
+        $(#[$doc])*
+        #[no_mangle]
+        pub extern "C" fn $name(a: u64, b: u64) -> u64 {
+            to_abi($op(Value(a), Value(b)))
+        }
+    )*};
+}
+
+binary_abi! {
+    /// `a + b` -> value|ERROR.
+    ilusm_rt_add => ops::add;
+    /// `a - b` -> value|ERROR.
+    ilusm_rt_sub => ops::sub;
+    /// `a * b` -> value|ERROR.
+    ilusm_rt_mul => ops::mul;
+    /// `a / b` -> value|ERROR.
+    ilusm_rt_div => ops::div;
+    /// `a % b` -> value|ERROR.
+    ilusm_rt_mod => ops::rem;
+    /// `a < b` -> value|ERROR.
+    ilusm_rt_lt => ops::lt;
+    /// `a <= b` -> value|ERROR.
+    ilusm_rt_le => ops::le;
+    /// `a > b` -> value|ERROR.
+    ilusm_rt_gt => ops::gt;
+    /// `a >= b` -> value|ERROR.
+    ilusm_rt_ge => ops::ge;
+}
+
+/// `a == b` -> value (never fails).
+#[no_mangle]
+pub extern "C" fn ilusm_rt_eq(a: u64, b: u64) -> u64 {
+    ops::eq(Value(a), Value(b)).0
+}
+
+/// `a != b` -> value (never fails).
+#[no_mangle]
+pub extern "C" fn ilusm_rt_ne(a: u64, b: u64) -> u64 {
+    ops::ne(Value(a), Value(b)).0
+}
+
+/// `-a` -> value|ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_neg(a: u64) -> u64 {
+    to_abi(ops::neg(Value(a)))
+}
+
+/// `!a` -> `tru`/`fls`.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_not(a: u64) -> u64 {
+    ops::not(Value(a)).0
+}
+
+/// 1 if `a` is truthy, else 0.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_truthy(a: u64) -> u8 {
+    ops::truthy(Value(a)) as u8
+}
+
+/// The `print` instruction -> nil.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_print(argv: *const u64, argc: u32) -> u64 {
+    print::prn(values(argv, argc));
+    Value::NIL.0
+}
+
+/// The `concat` instruction -> value|ERROR.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_concat(argv: *const u64, argc: u32) -> u64 {
+    to_abi(ops::concat(values(argv, argc)))
+}
+
+/// Constant `index` of the program.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_const(index: u32) -> u64 {
+    let v = NATIVE.with(|n| {
+        n.borrow()
+            .as_ref()
+            .and_then(|s| s.constants.get(index as usize).copied())
+    });
+    match v {
+        Some(v) => v.0,
+        None => context::raise(RtError::new(format!("internal error: no constant {index}"))).0,
+    }
+}
+
+/// Base of the global slots, fixed for the whole run.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_globals() -> *mut u64 {
+    GLOBALS.with(|g| g.get().0)
+}
+
+/// Raise `undefined name 'NAME'` for global slot `index` -> ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_undefined_global(index: u32) -> u64 {
+    context::raise(undefined_name(&context::global_name(index))).0
+}
+
+/// `call_builtin` -> value|ERROR.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_call_builtin(id: u32, argv: *const u64, argc: u32) -> u64 {
+    let id = u16::try_from(id).unwrap_or(u16::MAX);
+    to_abi(builtins::call(id, values(argv, argc), &mut NativeCaller))
+}
+
+/// `call` on any value -> value|ERROR.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_call_value(callee: u64, argv: *const u64, argc: u32) -> u64 {
+    native::call_value(Value(callee), values(argv, argc)).0
+}
+
+/// Raise `stack overflow (call depth LIMIT)` -> ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_stack_overflow() -> u64 {
+    context::raise(stack_overflow(ilusm_rt_max_depth.load(Ordering::Relaxed))).0
+}
+
+/// Append `(func, pc)` to the pending error's trace.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_trace(func: u32, pc: u32) {
+    context::trace(func, pc)
+}
+
+/// Start-up of an AOT executable: decode the program image, then
+/// [`native::run_native`]. Returns the exit status (2 for a malformed image).
+///
+/// # Safety
+/// `argv` must hold `argc` C strings; `image` must point at `image_len`
+/// bytes; `fn_table` at `fn_count` function pointers.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_main(
+    argc: i32,
+    argv: *const *const c_char,
+    image: *const u8,
+    image_len: usize,
+    fn_table: *const NativeFn,
+    fn_count: u32,
+) -> i32 {
+    let bytes = if image.is_null() || image_len == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(image, image_len)
+    };
+    let image = match ProgramImage::from_bytes(bytes) {
+        Ok(image) => image,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let table = if fn_table.is_null() || fn_count == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(fn_table, fn_count as usize).to_vec()
+    };
+    let mut args = Vec::new();
+    if !argv.is_null() {
+        for i in 1..argc.max(0) as usize {
+            let p = *argv.add(i);
+            if !p.is_null() {
+                args.push(CStr::from_ptr(p).to_string_lossy().into_owned());
+            }
+        }
+    }
+    native::run_native(image, table, args)
+}

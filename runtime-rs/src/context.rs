@@ -1,0 +1,97 @@
+//! Per-thread runtime state shared by both back ends.
+//!
+//! **Choice: all runtime state is thread-local.** One program runs on one
+//! thread (the interpreter and the native start-up each run it on a thread
+//! of its own with a large stack), so thread-local state needs no locking,
+//! several programs (tests) can run in one process side by side, and
+//! everything is torn down when the program's thread ends. The exceptions
+//! are the call-depth counters `ilusm_rt_depth` / `ilusm_rt_max_depth`,
+//! which the ABI fixes as process-wide statics (see [`crate::abi`]).
+//!
+//! State kept here: the installed [`ProgramImage`] (for `<fun NAME>`,
+//! arity errors and `undefined name`), and the pending error of the native
+//! path (ARCHITECTURE.md invariant 4). The heap ([`crate::heap`]), the
+//! output sinks ([`crate::io`]) and the native tables ([`crate::native`])
+//! are thread-local in their own modules.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::error::RtError;
+use crate::program::ProgramImage;
+use crate::value::Value;
+
+thread_local! {
+    static PROGRAM: RefCell<Option<Rc<ProgramImage>>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Option<Box<RtError>>> = const { RefCell::new(None) };
+}
+
+/// Make `image` the program of this thread.
+pub fn install_program(image: Rc<ProgramImage>) {
+    PROGRAM.with(|p| *p.borrow_mut() = Some(image));
+}
+
+/// The program of this thread, if one is installed.
+pub fn program() -> Option<Rc<ProgramImage>> {
+    PROGRAM.with(|p| p.borrow().clone())
+}
+
+/// The name of function `func` of the installed program.
+pub fn function_name(func: u32) -> Option<String> {
+    PROGRAM.with(|p| {
+        p.borrow()
+            .as_ref()
+            .and_then(|img| img.functions.get(func as usize).map(|f| f.name.clone()))
+    })
+}
+
+/// The arity of function `func` of the installed program.
+pub fn function_arity(func: u32) -> Option<u32> {
+    PROGRAM.with(|p| {
+        p.borrow()
+            .as_ref()
+            .and_then(|img| img.functions.get(func as usize).map(|f| f.arity))
+    })
+}
+
+/// The name of global slot `index` of the installed program.
+pub fn global_name(index: u32) -> String {
+    PROGRAM.with(|p| {
+        p.borrow()
+            .as_ref()
+            .and_then(|img| img.globals.get(index as usize).cloned())
+            .unwrap_or_else(|| format!("global #{index}"))
+    })
+}
+
+/// Store `e` as the pending error and return [`Value::ERROR`].
+pub fn raise(e: Box<RtError>) -> Value {
+    PENDING.with(|p| *p.borrow_mut() = Some(e));
+    Value::ERROR
+}
+
+/// Turn a result into an ABI word: the value, or [`Value::ERROR`] with the
+/// error pending.
+pub fn to_abi(r: Result<Value, Box<RtError>>) -> u64 {
+    match r {
+        Ok(v) => v.0,
+        Err(e) => raise(e).0,
+    }
+}
+
+/// Append a frame to the pending error's trace (no-op if none is pending).
+pub fn trace(func: u32, pc: u32) {
+    PENDING.with(|p| {
+        if let Some(e) = p.borrow_mut().as_mut() {
+            e.trace.push((func, pc));
+        }
+    })
+}
+
+/// Take the pending error. If none is pending (a back-end bug), an
+/// internal error says so rather than panicking.
+pub fn take_pending() -> Box<RtError> {
+    PENDING
+        .with(|p| p.borrow_mut().take())
+        .unwrap_or_else(|| RtError::new("internal error: ERROR returned but no error is pending"))
+}
