@@ -1,0 +1,371 @@
+//! Name resolution (spec §6), decided entirely at compile time.
+//!
+//! The top level's bindings are module globals. Each function (named or
+//! lambda) has its own scope: its parameters plus every name it assigns
+//! anywhere in its body, including the names of the functions defined in
+//! it; blocks open no scopes. A name read in a function resolves to its own
+//! local, else to a local of an enclosing function (a capture), else to a
+//! global, else to a builtin.
+//!
+//! This pass collects the scopes and checks the rules that do not need the
+//! reads: `def` bindings are never reassigned, a function name is defined
+//! once per scope, `brk`/`cnt` sit inside a loop and `ret` inside a
+//! function. Reads are looked up by the compiler through
+//! [`Resolution::lookup`], which reports `undefined name` as it goes.
+
+use crate::ast::*;
+use crate::diag::{CompileError, Pos};
+use ilusm_bytecode::builtins::builtin_id;
+use std::collections::HashMap;
+
+/// The scope of the top level (`<main>`); function `id` has scope `id + 1`.
+pub const MAIN_SCOPE: usize = 0;
+
+pub fn function_scope(id: usize) -> usize {
+    id + 1
+}
+
+/// What a name read in some scope refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binding {
+    Local(u16),
+    /// A local of an enclosing function (closures are compiled later).
+    Captured,
+    Global(u32),
+    Builtin(u16),
+    Undefined,
+}
+
+#[derive(Debug, Default)]
+pub struct Scope {
+    /// The enclosing function's scope; `None` only for the top level.
+    pub parent: Option<usize>,
+    /// Local slot names, parameters first. Empty for the top level, whose
+    /// bindings are globals.
+    pub locals: Vec<String>,
+    slots: HashMap<String, u16>,
+    /// The named functions defined directly in this scope, in source order
+    /// (hoisted to the scope's start).
+    pub functions: Vec<usize>,
+}
+
+/// The outcome of resolution for a whole program.
+#[derive(Debug)]
+pub struct Resolution<'a> {
+    pub scopes: Vec<Scope>,
+    /// Global slot names, in order of first binding.
+    pub globals: Vec<String>,
+    global_slots: HashMap<String, u32>,
+    /// Named functions by id (`None` for lambda ids).
+    pub defs: Vec<Option<&'a FuncDef>>,
+    /// Top-level functions whose global is bound by nothing else: name to
+    /// function id. Calls to them may be direct.
+    direct: HashMap<String, usize>,
+}
+
+impl Resolution<'_> {
+    /// What `name`, read in `scope`, refers to.
+    pub fn lookup(&self, scope: usize, name: &str) -> Binding {
+        if scope != MAIN_SCOPE {
+            if let Some(&slot) = self.scopes[scope].slots.get(name) {
+                return Binding::Local(slot);
+            }
+            let mut outer = self.scopes[scope].parent;
+            while let Some(s) = outer.filter(|&s| s != MAIN_SCOPE) {
+                if self.scopes[s].slots.contains_key(name) {
+                    return Binding::Captured;
+                }
+                outer = self.scopes[s].parent;
+            }
+        }
+        if let Some(&slot) = self.global_slots.get(name) {
+            return Binding::Global(slot);
+        }
+        match builtin_id(name) {
+            Some(id) => Binding::Builtin(id),
+            None => Binding::Undefined,
+        }
+    }
+
+    /// The id of the top-level function `name` if its global is never
+    /// bound by anything else.
+    pub fn direct_function(&self, name: &str) -> Option<usize> {
+        self.direct.get(name).copied()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BindKind {
+    Param,
+    Assign,
+    Def,
+    Function,
+}
+
+struct Resolver<'a> {
+    res: Resolution<'a>,
+    errors: Vec<CompileError>,
+    scope: usize,
+    /// First binding of each name, per scope: for the `def` and duplicate
+    /// function checks.
+    first_binding: Vec<HashMap<String, (BindKind, Pos)>>,
+    /// Top-level names bound other than by a function definition.
+    rebound_globals: std::collections::HashSet<String>,
+    loop_depth: usize,
+}
+
+/// Collect the scopes of `program` and check the binding rules. Returns
+/// every error found, in source order.
+pub fn resolve(program: &Program) -> Result<Resolution<'_>, Vec<CompileError>> {
+    let scope_count = program.function_count + 1;
+    let mut r = Resolver {
+        res: Resolution {
+            scopes: (0..scope_count).map(|_| Scope::default()).collect(),
+            globals: Vec::new(),
+            global_slots: HashMap::new(),
+            defs: vec![None; program.function_count],
+            direct: HashMap::new(),
+        },
+        errors: Vec::new(),
+        scope: MAIN_SCOPE,
+        first_binding: vec![HashMap::new(); scope_count],
+        rebound_globals: Default::default(),
+        loop_depth: 0,
+    };
+    r.block(&program.body);
+    let direct: HashMap<String, usize> = r.res.scopes[MAIN_SCOPE]
+        .functions
+        .iter()
+        .filter_map(|&id| r.res.defs[id])
+        .filter(|def| !r.rebound_globals.contains(&def.name.name))
+        .map(|def| (def.name.name.clone(), def.id))
+        .collect();
+    r.res.direct = direct;
+    if r.errors.is_empty() {
+        Ok(r.res)
+    } else {
+        r.errors.sort_by_key(|e| e.pos);
+        Err(r.errors)
+    }
+}
+
+impl<'a> Resolver<'a> {
+    fn bind(&mut self, ident: &Ident, kind: BindKind) {
+        let name = &ident.name;
+        if name.starts_with("__") {
+            self.errors.push(CompileError::new(
+                ident.pos,
+                format!("'{name}' is reserved: names beginning with '__' belong to the host"),
+            ));
+            return;
+        }
+        match self.first_binding[self.scope].get(name) {
+            Some(&(first, first_pos)) => {
+                if first == BindKind::Def || kind == BindKind::Def {
+                    self.errors.push(
+                        CompileError::new(
+                            ident.pos,
+                            format!("cannot reassign '{name}' (declared with def)"),
+                        )
+                        .with_hint(if first == BindKind::Def {
+                            format!(
+                                "'{name}' is declared at {}:{}",
+                                first_pos.line, first_pos.col
+                            )
+                        } else {
+                            format!(
+                                "'{name}' is first bound at {}:{}",
+                                first_pos.line, first_pos.col
+                            )
+                        }),
+                    );
+                } else if first == BindKind::Function && kind == BindKind::Function {
+                    self.errors.push(CompileError::new(
+                        ident.pos,
+                        format!(
+                            "function '{name}' is already defined at {}:{}",
+                            first_pos.line, first_pos.col
+                        ),
+                    ));
+                }
+            }
+            None => {
+                self.first_binding[self.scope].insert(name.clone(), (kind, ident.pos));
+                self.add_slot(name);
+            }
+        }
+        if self.scope == MAIN_SCOPE && kind != BindKind::Function {
+            self.rebound_globals.insert(name.clone());
+        }
+    }
+
+    fn add_slot(&mut self, name: &str) {
+        if self.scope == MAIN_SCOPE {
+            let slot = self.res.globals.len() as u32;
+            self.res.globals.push(name.to_string());
+            self.res.global_slots.insert(name.to_string(), slot);
+        } else {
+            let scope = &mut self.res.scopes[self.scope];
+            // More than u16::MAX locals is reported by the compiler.
+            let slot = scope.locals.len().min(u16::MAX as usize) as u16;
+            scope.locals.push(name.to_string());
+            scope.slots.insert(name.to_string(), slot);
+        }
+    }
+
+    /// Resolve a function body (named or lambda) in its own scope.
+    fn function(&mut self, id: usize, params: &[Ident], body: impl FnOnce(&mut Self)) {
+        let outer = self.scope;
+        let outer_loops = self.loop_depth;
+        self.scope = function_scope(id);
+        self.res.scopes[self.scope].parent = Some(outer);
+        self.loop_depth = 0;
+        for p in params {
+            self.bind(p, BindKind::Param);
+        }
+        body(self);
+        self.scope = outer;
+        self.loop_depth = outer_loops;
+    }
+
+    fn block(&mut self, block: &'a Block) {
+        for stmt in block {
+            self.stmt(stmt);
+        }
+    }
+
+    fn loop_body(&mut self, body: &'a Block) {
+        self.loop_depth += 1;
+        self.block(body);
+        self.loop_depth -= 1;
+    }
+
+    fn stmt(&mut self, stmt: &'a Stmt) {
+        match &stmt.kind {
+            StmtKind::Expr(e) => self.expr(e),
+            StmtKind::Assign { target, value } => {
+                self.expr(value);
+                self.bind(target, BindKind::Assign);
+            }
+            StmtKind::Def { target, value } => {
+                self.expr(value);
+                self.bind(target, BindKind::Def);
+            }
+            StmtKind::IndexAssign {
+                object,
+                index,
+                value,
+            } => {
+                self.expr(object);
+                self.expr(index);
+                self.expr(value);
+            }
+            StmtKind::FieldAssign { object, value, .. } => {
+                self.expr(object);
+                self.expr(value);
+            }
+            StmtKind::FuncDef(def) => {
+                self.bind(&def.name, BindKind::Function);
+                self.res.scopes[self.scope].functions.push(def.id);
+                self.res.defs[def.id] = Some(def);
+                self.function(def.id, &def.params, |r| r.block(&def.body));
+            }
+            StmtKind::While { cond, body } => {
+                self.expr(cond);
+                self.loop_body(body);
+            }
+            StmtKind::For { var, iter, body } => {
+                match iter {
+                    ForIter::Value(e) => self.expr(e),
+                    ForIter::Range { from, to } => {
+                        self.expr(from);
+                        self.expr(to);
+                    }
+                }
+                self.bind(var, BindKind::Assign);
+                self.loop_body(body);
+            }
+            StmtKind::Ret(value) => {
+                if self.scope == MAIN_SCOPE {
+                    self.errors
+                        .push(CompileError::new(stmt.pos, "ret outside a function"));
+                }
+                if let Some(v) = value {
+                    self.expr(v);
+                }
+            }
+            StmtKind::Brk | StmtKind::Cnt => {
+                if self.loop_depth == 0 {
+                    let word = if stmt.kind == StmtKind::Brk {
+                        "brk"
+                    } else {
+                        "cnt"
+                    };
+                    self.errors.push(CompileError::new(
+                        stmt.pos,
+                        format!("{word} outside a loop"),
+                    ));
+                }
+            }
+            StmtKind::Use(UseTarget::Module(name)) => self.bind(name, BindKind::Assign),
+            StmtKind::Use(UseTarget::File { .. }) => {}
+        }
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        match &e.kind {
+            ExprKind::Num(_)
+            | ExprKind::Str(_)
+            | ExprKind::True
+            | ExprKind::False
+            | ExprKind::Nil
+            | ExprKind::Name(_) => {}
+            ExprKind::Interp(parts) => {
+                for part in parts {
+                    if let InterpPart::Expr(e) = part {
+                        self.expr(e);
+                    }
+                }
+            }
+            ExprKind::Unary { operand, .. } => self.expr(operand),
+            ExprKind::Binary { lhs, rhs, .. } | ExprKind::Logical { lhs, rhs, .. } => {
+                self.expr(lhs);
+                self.expr(rhs);
+            }
+            ExprKind::Call { callee, args } => {
+                self.expr(callee);
+                args.iter().for_each(|a| self.expr(a));
+            }
+            ExprKind::Index { object, index, .. } => {
+                self.expr(object);
+                self.expr(index);
+            }
+            ExprKind::Field { object, .. } => self.expr(object),
+            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Object(entries) => entries.iter().for_each(|(_, v)| self.expr(v)),
+            ExprKind::Lambda { id, params, body } => {
+                self.function(*id, params, |r| r.expr(body));
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(cond);
+                self.block(then);
+                if let Some(b) = otherwise {
+                    self.block(b);
+                }
+            }
+            ExprKind::Match { subject, arms } => {
+                self.expr(subject);
+                for arm in arms {
+                    if let Some(p) = &arm.pattern {
+                        self.expr(p);
+                    }
+                    self.block(&arm.body);
+                }
+            }
+        }
+    }
+}
