@@ -13,6 +13,7 @@ use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::builtins;
+use crate::containers;
 use crate::context::{self, to_abi};
 use crate::error::{stack_overflow, undefined_name, RtError};
 use crate::native::{self, NativeCaller, NativeFn, DEFAULT_MAX_DEPTH, GLOBALS, NATIVE};
@@ -168,6 +169,93 @@ pub unsafe extern "C" fn ilusm_rt_call_value(callee: u64, argv: *const u64, argc
     native::call_value(Value(callee), values(argv, argc)).0
 }
 
+/// A new list of the `n` values at `argv` -> value.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_make_list(argv: *const u64, n: u32) -> u64 {
+    containers::make_list(values(argv, n)).0
+}
+
+/// A new object from the `n` key/value pairs at `argv` (`2 * n` words:
+/// key0, val0, key1, val1, ...; keys are strings) -> value|ERROR.
+///
+/// # Safety
+/// `argv` must point at `2 * n` readable words, unless `n` is 0.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_make_object(argv: *const u64, n: u32) -> u64 {
+    let words = values(argv, n.saturating_mul(2));
+    to_abi(containers::make_object(words))
+}
+
+binary_abi! {
+    /// `a[i]` -> value|ERROR.
+    ilusm_rt_index => containers::index;
+    /// `a?[i]` -> value|ERROR.
+    ilusm_rt_index_opt => containers::index_opt;
+    /// `a.key` (`key` a string) -> value|ERROR.
+    ilusm_rt_get_field => containers::get_field;
+    /// `a?.key` -> value|ERROR.
+    ilusm_rt_get_field_opt => containers::get_field_opt;
+    /// Store `v` in cell `c` -> nil|ERROR.
+    ilusm_rt_cell_set => containers::cell_set;
+}
+
+/// `a[i] = v` -> nil|ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_set_index(a: u64, i: u64, v: u64) -> u64 {
+    to_abi(containers::set_index(Value(a), Value(i), Value(v)))
+}
+
+/// `a.key = v` -> nil|ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_set_field(a: u64, key: u64, v: u64) -> u64 {
+    to_abi(containers::set_field(Value(a), Value(key), Value(v)))
+}
+
+/// A new cell holding `v` -> value.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_make_cell(v: u64) -> u64 {
+    containers::make_cell(Value(v)).0
+}
+
+/// The value in cell `c` -> value|ERROR (ERROR only for a non-cell: a
+/// back-end bug).
+#[no_mangle]
+pub extern "C" fn ilusm_rt_cell_get(c: u64) -> u64 {
+    to_abi(containers::cell_get(Value(c)))
+}
+
+/// A new closure of function `func` over the `n` cells at `argv` ->
+/// value|ERROR (ERROR only if one is not a cell).
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_make_closure(func: u32, argv: *const u64, n: u32) -> u64 {
+    to_abi(containers::make_closure(func, values(argv, n)))
+}
+
+/// Cell `i` of closure `closure` -> cell|ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_closure_cell(closure: u64, i: u32) -> u64 {
+    to_abi(containers::closure_cell(Value(closure), i))
+}
+
+/// What an `x <- a` loop walks (a list: itself; a string or an object: a
+/// new list) -> value|ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_iter_prep(a: u64) -> u64 {
+    to_abi(containers::iter_prep(Value(a)))
+}
+
+/// `len(a)` -> value|ERROR.
+#[no_mangle]
+pub extern "C" fn ilusm_rt_len(a: u64) -> u64 {
+    to_abi(containers::len(Value(a)))
+}
+
 /// Raise `stack overflow (call depth LIMIT)` -> ERROR.
 #[no_mangle]
 pub extern "C" fn ilusm_rt_stack_overflow() -> u64 {
@@ -223,3 +311,6 @@ pub unsafe extern "C" fn ilusm_rt_main(
     }
     native::run_native(image, table, args)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,8 @@
 //! end implements: the interpreter by re-entering its dispatch loop, the
 //! native runtime by calling the function's generic entry.
 
+use crate::containers;
+use crate::context;
 use crate::error::{arity_message, RtError, RtResult};
 use crate::heap;
 use crate::ops;
@@ -144,10 +146,44 @@ fn parse_arg(id: u16, v: Value) -> RtResult<f64> {
     })
 }
 
+/// `try(f)`: call `f` with no arguments; `{val: result, err: nil}`, or
+/// `{val: nil, err: "message"}` if the call raised (any runtime error,
+/// from any depth, including a wrong arity of `f` itself). `f` may be a
+/// function, a closure or a builtin.
+#[inline(never)]
+fn try_call(f: Value, caller: &mut dyn Caller) -> RtResult<Value> {
+    if !containers::is_callable(f) {
+        return Err(expects(id::TRY, "a fun", f));
+    }
+    let (val, err) = match caller.call(f, &[]) {
+        Ok(v) => (v, Value::NIL),
+        Err(e) => {
+            // The error is handled: nothing of it may reach a later report.
+            context::clear_pending();
+            (Value::NIL, heap::alloc_string(e.message))
+        }
+    };
+    let r = heap::alloc_object(2);
+    let o = heap::object(r).expect("a new object");
+    o.set_str("val", val);
+    o.set_str("err", err);
+    Ok(r)
+}
+
 /// Call builtin `id` with `args`.
 pub fn call(id: u16, args: &[Value], caller: &mut dyn Caller) -> RtResult<Value> {
-    // `caller` is unused until `try` and container builtins arrive.
-    let _ = &caller;
+    // Builtins that call back into ilusm code are kept out of the big match
+    // below, so each level of such re-entry costs little Rust stack.
+    if id == id::TRY {
+        check_arity(id, args.len())?;
+        return try_call(args[0], caller);
+    }
+    call_plain(id, args)
+}
+
+/// Every builtin that does not call back into ilusm code.
+#[inline(never)]
+fn call_plain(id: u16, args: &[Value]) -> RtResult<Value> {
     check_arity(id, args.len())?;
     let a = args.first().copied().unwrap_or(Value::NIL);
     let num = Value::from_f64;
@@ -156,10 +192,7 @@ pub fn call(id: u16, args: &[Value], caller: &mut dyn Caller) -> RtResult<Value>
             print::prn(args);
             Ok(Value::NIL)
         }
-        id::LEN => match heap::string(a) {
-            Some(s) => Ok(num(s.char_len() as f64)),
-            None => Err(expects(id, "a str, lst, obj or buf", a)),
-        },
+        id::LEN => containers::len(a),
         id::STR => Ok(if heap::string(a).is_some() {
             a
         } else {
@@ -216,9 +249,11 @@ pub fn call(id: u16, args: &[Value], caller: &mut dyn Caller) -> RtResult<Value>
             };
             Ok(num(if id == id::MIN { x.min(y) } else { x.max(y) }))
         }
-        id::TRY | id::PSH | id::POP | id::KYS | id::HAS | id::DEL => {
-            Err(RtError::new(format!("{} is not supported yet", name(id))))
-        }
+        id::PSH => containers::psh(a, args[1]),
+        id::POP => containers::pop(a),
+        id::KYS => containers::kys(a),
+        id::HAS => containers::has(a, args[1]),
+        id::DEL => containers::del(a, args[1]),
         _ => Err(RtError::new(format!("unknown builtin {id}"))),
     }
 }

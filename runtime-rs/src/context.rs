@@ -95,3 +95,8 @@ pub fn take_pending() -> Box<RtError> {
         .with(|p| p.borrow_mut().take())
         .unwrap_or_else(|| RtError::new("internal error: ERROR returned but no error is pending"))
 }
+
+/// Drop the pending error, if any (an error caught by `try`).
+pub fn clear_pending() {
+    PENDING.with(|p| p.borrow_mut().take());
+}

@@ -20,6 +20,10 @@ use std::ptr::NonNull;
 
 use crate::value::Value;
 
+mod kinds;
+
+pub use kinds::{CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET};
+
 /// What a heap object is. The discriminants are stable: native code may
 /// read the kind byte at offset 0 of an object.
 #[repr(u8)]
@@ -113,8 +117,12 @@ impl Drop for Heap {
 unsafe fn free(obj: NonNull<Header>) {
     match obj.as_ref().kind {
         Kind::Str => drop(Box::from_raw(obj.as_ptr() as *mut StrObj)),
-        // Not allocated yet: each gets its arm when it is.
-        Kind::List | Kind::Object | Kind::Closure | Kind::Cell | Kind::Buffer => {}
+        Kind::List => drop(Box::from_raw(obj.as_ptr() as *mut ListObj)),
+        Kind::Object => drop(Box::from_raw(obj.as_ptr() as *mut ObjObj)),
+        Kind::Closure => drop(Box::from_raw(obj.as_ptr() as *mut ClosureObj)),
+        Kind::Cell => drop(Box::from_raw(obj.as_ptr() as *mut CellObj)),
+        // Not allocated yet: gets its arm when it is.
+        Kind::Buffer => {}
     }
 }
 
@@ -163,6 +171,29 @@ pub fn alloc_str(text: &str) -> Value {
     alloc_string(text.to_owned())
 }
 
+/// Allocate a list holding `items`.
+pub fn alloc_list(items: Vec<Value>) -> Value {
+    let extra = items.capacity() * std::mem::size_of::<Value>();
+    register(Box::new(ListObj::new(items)), extra)
+}
+
+/// Allocate an empty object with room for `capacity` keys.
+pub fn alloc_object(capacity: usize) -> Value {
+    let extra = capacity * std::mem::size_of::<(Value, Value)>();
+    register(Box::new(ObjObj::new(capacity)), extra)
+}
+
+/// Allocate a cell holding `v`.
+pub fn alloc_cell(v: Value) -> Value {
+    register(Box::new(CellObj::new(v)), 0)
+}
+
+/// Allocate a closure of function `func` over `cells` (cell values).
+pub fn alloc_closure(func: u32, cells: Vec<Value>) -> Value {
+    let extra = cells.len() * std::mem::size_of::<Value>();
+    register(Box::new(ClosureObj::new(func, cells)), extra)
+}
+
 /// The kind of a heap value, or `None` if `v` is not a heap reference.
 #[inline]
 pub fn kind(v: Value) -> Option<Kind> {
@@ -183,6 +214,51 @@ pub fn string<'a>(v: Value) -> Option<&'a StrObj> {
         Some(unsafe { &*(v.heap_addr() as *const StrObj) })
     } else {
         None
+    }
+}
+
+macro_rules! accessor {
+    ($(#[$doc:meta])* $name:ident, $kind:ident, $ty:ty) => {
+        $(#[$doc])*
+        #[inline]
+        pub fn $name<'a>(v: Value) -> Option<&'a $ty> {
+            if kind(v) == Some(Kind::$kind) {
+                // SAFETY: the kind names the type (repr(C), header first).
+                Some(unsafe { &*(v.heap_addr() as *const $ty) })
+            } else {
+                None
+            }
+        }
+    };
+}
+
+accessor!(
+    /// The list `v` refers to, if it is one.
+    list, List, ListObj
+);
+accessor!(
+    /// The object `v` refers to, if it is one.
+    object, Object, ObjObj
+);
+accessor!(
+    /// The cell `v` refers to, if it is one.
+    cell, Cell, CellObj
+);
+accessor!(
+    /// The closure `v` refers to, if it is one.
+    closure, Closure, ClosureObj
+);
+
+/// Call `visit` on every value `v` holds directly (list elements, object
+/// keys and values, a cell's value, a closure's cells); nothing for
+/// non-heap values and strings. The collector's mark phase walks with this.
+pub fn trace_children(v: Value, visit: &mut dyn FnMut(Value)) {
+    match kind(v) {
+        Some(Kind::List) => list(v).map_or((), |l| l.trace(visit)),
+        Some(Kind::Object) => object(v).map_or((), |o| o.trace(visit)),
+        Some(Kind::Cell) => cell(v).map_or((), |c| c.trace(visit)),
+        Some(Kind::Closure) => closure(v).map_or((), |c| c.trace(visit)),
+        Some(Kind::Str) | Some(Kind::Buffer) | None => {}
     }
 }
 
@@ -228,5 +304,101 @@ mod tests {
         assert_eq!(stats().0, before + 1);
         assert_eq!(kind(Value::NIL), None);
         assert!(string(Value::from_f64(1.0)).is_none());
+    }
+
+    fn texts(o: &ObjObj) -> String {
+        o.keys()
+            .iter()
+            .map(|&k| str_of(k).unwrap())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn objects_keep_insertion_order_through_deletes() {
+        // Small (linear search) and large (hash index, compaction) objects.
+        for size in [5usize, 40] {
+            let o = object(alloc_object(0)).unwrap();
+            for i in 0..size {
+                assert!(o.set(alloc_string(format!("k{i}")), Value::from_f64(i as f64)));
+            }
+            // Delete every key but those divisible by 3, in a scrambled order.
+            let mut doomed: Vec<usize> = (0..size).filter(|i| i % 3 != 0).collect();
+            doomed.reverse();
+            doomed.rotate_left(size / 7);
+            for &i in &doomed {
+                assert!(o.remove(&format!("k{i}")));
+                assert!(!o.remove(&format!("k{i}")));
+            }
+            let want: Vec<String> = (0..size)
+                .filter(|i| i % 3 == 0)
+                .map(|i| format!("k{i}"))
+                .collect();
+            assert_eq!(texts(o), want.join(","));
+            assert_eq!(o.len(), want.len());
+            for i in 0..size {
+                let got = o.get(&format!("k{i}"));
+                assert_eq!(got, (i % 3 == 0).then(|| Value::from_f64(i as f64)));
+            }
+            // Replacing keeps the position; re-adding a deleted key appends.
+            o.set_str("k0", Value::TRUE);
+            o.set_str("k1", Value::FALSE);
+            assert!(texts(o).starts_with("k0,"));
+            assert!(texts(o).ends_with(",k1"));
+            assert_eq!(o.get("k0"), Some(Value::TRUE));
+            assert_eq!(o.entries().last().map(|e| e.1), Some(Value::FALSE));
+            assert!(!o.set(Value::NIL, Value::NIL), "keys must be strings");
+        }
+    }
+
+    #[test]
+    fn delete_everything_then_refill() {
+        let o = object(alloc_object(0)).unwrap();
+        for round in 0..3 {
+            for i in 0..20 {
+                o.set_str(&format!("x{i}"), Value::from_f64(round as f64));
+            }
+            assert_eq!(o.len(), 20);
+            for i in 0..20 {
+                o.remove(&format!("x{i}"));
+            }
+            assert!(o.is_empty());
+            assert_eq!(o.next_entry(0), None);
+        }
+    }
+
+    #[test]
+    fn every_kind_traces_its_children() {
+        let s1 = alloc_str("a");
+        let l = alloc_list(vec![s1, Value::TRUE]);
+        let o = alloc_object(1);
+        object(o).unwrap().set(s1, l);
+        let c = alloc_cell(o);
+        let f = alloc_closure(2, vec![c]);
+        let children = |v| {
+            let mut seen = Vec::new();
+            trace_children(v, &mut |x| seen.push(x));
+            seen
+        };
+        assert_eq!(children(l), vec![s1, Value::TRUE]);
+        assert_eq!(children(o), vec![s1, l]);
+        assert_eq!(children(c), vec![o]);
+        assert_eq!(children(f), vec![c]);
+        assert_eq!(children(s1), vec![]);
+        assert_eq!(children(Value::NIL), vec![]);
+        assert_eq!(kind(f), Some(Kind::Closure));
+        assert_eq!(closure(f).unwrap().func(), 2);
+        assert!(list(o).is_none() && object(l).is_none() && cell(f).is_none());
+    }
+
+    #[test]
+    fn a_cell_value_is_at_its_documented_offset() {
+        let c = alloc_cell(Value::from_f64(1.5));
+        // SAFETY: as native code does: the word at CELL_VALUE_OFFSET.
+        let p = (c.heap_addr() + CELL_VALUE_OFFSET) as *mut u64;
+        assert_eq!(unsafe { *p }, Value::from_f64(1.5).0);
+        unsafe { *p = Value::TRUE.0 };
+        assert_eq!(cell(c).unwrap().get(), Value::TRUE);
+        assert_eq!(CELL_VALUE_OFFSET, 8);
     }
 }

@@ -2,10 +2,11 @@
 //! end runs it.
 //!
 //! What it is: the value representation ([`value`], NaN-boxing), the heap
-//! ([`heap`]), the general case of every operator ([`ops`]), printing
-//! ([`print`](mod@print), [`io`]), the builtins ([`builtins`]), runtime errors and their
-//! reports ([`error`]), the program image ([`program`]), the `extern "C"`
-//! ABI called by native code ([`abi`]) and the native start-up ([`native`]).
+//! ([`heap`]), the general case of every operator ([`ops`]) and container
+//! operation ([`containers`]), printing ([`print`](mod@print), [`io`]), the
+//! builtins ([`builtins`]), runtime errors and their reports ([`error`]),
+//! the program image ([`program`]), the `extern "C"` ABI called by native
+//! code ([`abi`]) and the native start-up ([`native`]).
 //! The interpreter calls it as Rust; AOT executables link it as a static
 //! library and reach it through [`abi`]; the JIT does both.
 //!
@@ -19,6 +20,7 @@
 
 pub mod abi;
 pub mod builtins;
+pub mod containers;
 pub mod context;
 pub mod error;
 pub mod heap;

@@ -20,7 +20,10 @@ use crate::value::Value;
 
 /// The generic entry of a compiled function: reads `arity` arguments from
 /// `argv` and returns the result (or `Value::ERROR` with the error pending).
-pub type NativeFn = extern "C" fn(argv: *const u64) -> u64;
+/// `env` is the closure value being called (the function reaches its
+/// captured cells with `ilusm_rt_closure_cell(env, i)`), or nil when a plain
+/// function value (`Value::func`) is called.
+pub type NativeFn = extern "C" fn(env: u64, argv: *const u64) -> u64;
 
 /// The default call-depth limit.
 pub const DEFAULT_MAX_DEPTH: u64 = 10_000;
@@ -96,37 +99,41 @@ fn uninstall() {
 }
 
 /// `call` of any value from native code: callability and arity checks,
-/// then the function's generic entry; builtins through the dispatcher.
+/// then the function's generic entry (with `env` = the closure for a
+/// closure, nil for a plain function); builtins through the dispatcher.
 /// Returns the result word, or `Value::ERROR` with the error pending.
 pub(crate) fn call_value(callee: Value, args: &[Value]) -> Value {
-    if let Some(f) = callee.as_func() {
-        let entry = NATIVE.with(|n| {
-            n.borrow()
-                .as_ref()
-                .and_then(|s| s.table.get(f as usize).copied())
-        });
-        let (Some(entry), Some(arity)) = (entry, context::function_arity(f)) else {
-            return context::raise(RtError::new(format!("internal error: no function {f}")));
-        };
-        if args.len() != arity as usize {
-            let name = context::function_name(f).unwrap_or_default();
-            return context::raise(arity_error(&name, arity, args.len()));
-        }
-        // A non-null pointer even for no arguments.
-        let argv = if args.is_empty() {
-            std::ptr::NonNull::<u64>::dangling().as_ptr() as *const u64
-        } else {
-            args.as_ptr() as *const u64
-        };
-        Value(entry(argv))
+    let (f, env) = if let Some(f) = callee.as_func() {
+        (f, Value::NIL)
+    } else if let Some(c) = heap::closure(callee) {
+        (c.func(), callee)
     } else if let Some(id) = callee.as_builtin() {
-        match builtins::call(id, args, &mut NativeCaller) {
+        return match builtins::call(id, args, &mut NativeCaller) {
             Ok(v) => v,
             Err(e) => context::raise(e),
-        }
+        };
     } else {
-        context::raise(RtError::new(format!("cannot call {}", type_name(callee))))
+        return context::raise(RtError::new(format!("cannot call {}", type_name(callee))));
+    };
+    let entry = NATIVE.with(|n| {
+        n.borrow()
+            .as_ref()
+            .and_then(|s| s.table.get(f as usize).copied())
+    });
+    let (Some(entry), Some(arity)) = (entry, context::function_arity(f)) else {
+        return context::raise(RtError::new(format!("internal error: no function {f}")));
+    };
+    if args.len() != arity as usize {
+        let name = context::function_name(f).unwrap_or_default();
+        return context::raise(arity_error(&name, arity, args.len()));
     }
+    // A non-null pointer even for no arguments.
+    let argv = if args.is_empty() {
+        std::ptr::NonNull::<u64>::dangling().as_ptr() as *const u64
+    } else {
+        args.as_ptr() as *const u64
+    };
+    Value(entry(env.0, argv))
 }
 
 /// The [`Caller`] of the native path: calls go through `call_value` (as `ilusm_rt_call_value`), and
@@ -206,7 +213,7 @@ pub fn run_native_with_io(
             let entry = NATIVE.with(|n| n.borrow().as_ref().map(|s| s.table[image.entry as usize]));
             let status = match entry {
                 Some(entry) => {
-                    let r = entry(std::ptr::NonNull::<u64>::dangling().as_ptr());
+                    let r = entry(Value::NIL.0, std::ptr::NonNull::<u64>::dangling().as_ptr());
                     if r == Value::ERROR.0 {
                         let e = context::take_pending();
                         io::write_err(e.render(&image).as_bytes());

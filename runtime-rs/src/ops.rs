@@ -5,9 +5,13 @@
 //! is correct on any input.
 
 use crate::error::{RtError, RtResult};
-use crate::heap;
+use crate::heap::{self, Kind};
 use crate::print::{self, type_name};
 use crate::value::Value;
+
+mod equal;
+
+pub use equal::equal;
 
 fn binary_error(verb: &str, a: Value, b: Value) -> Box<RtError> {
     RtError::new(format!(
@@ -23,7 +27,7 @@ fn nums(a: Value, b: Value) -> Option<(f64, f64)> {
 }
 
 /// `a + b`: numbers add; two strings concatenate; a string and anything
-/// else concatenate with `str` of the other side.
+/// else concatenate with `str` of the other side; two lists make a new list.
 pub fn add(a: Value, b: Value) -> RtResult<Value> {
     if let Some((x, y)) = nums(a, b) {
         return Ok(Value::from_f64(x + y));
@@ -45,7 +49,15 @@ pub fn add(a: Value, b: Value) -> RtResult<Value> {
             s.push_str(y);
             Ok(heap::alloc_string(s))
         }
-        (None, None) => Err(binary_error("add", a, b)),
+        (None, None) => match (heap::list(a), heap::list(b)) {
+            (Some(x), Some(y)) => {
+                let mut items = Vec::with_capacity(x.len() + y.len());
+                items.extend(x.to_vec());
+                items.extend(y.to_vec());
+                Ok(heap::alloc_list(items))
+            }
+            _ => Err(binary_error("add", a, b)),
+        },
     }
 }
 
@@ -97,10 +109,11 @@ pub fn truthy(a: Value) -> bool {
     match a {
         Value::FALSE | Value::NIL => false,
         Value::TRUE => true,
-        _ => match heap::string(a) {
-            Some(s) => !s.as_str().is_empty(),
-            // Lists: empty is falsy (when lists exist). Everything else is truthy.
-            None => true,
+        _ => match heap::kind(a) {
+            Some(Kind::Str) => heap::str_of(a).is_some_and(|s| !s.is_empty()),
+            Some(Kind::List) => heap::list(a).is_some_and(|l| !l.is_empty()),
+            // Objects (even `{}`), functions, builtins, buffers.
+            _ => true,
         },
     }
 }
@@ -109,23 +122,6 @@ pub fn truthy(a: Value) -> bool {
 #[inline]
 pub fn not(a: Value) -> Value {
     Value::from_bool(!truthy(a))
-}
-
-/// `a == b`: numbers by value (NaN unequal to itself), strings by content,
-/// everything else in the current subset by identity; different types are
-/// unequal. Never fails.
-pub fn equal(a: Value, b: Value) -> bool {
-    if let Some((x, y)) = nums(a, b) {
-        return x == y;
-    }
-    if a == b {
-        return true;
-    }
-    match (heap::str_of(a), heap::str_of(b)) {
-        (Some(x), Some(y)) => x == y,
-        // Lists and objects will compare structurally here.
-        _ => false,
-    }
 }
 
 /// `a == b` as a value.

@@ -1,15 +1,16 @@
 //! Printing (spec §3): what `prn` writes and `str` returns.
 //!
 //! [`display`] is the top-level form (strings raw); [`repr`] is the form
-//! inside containers (strings quoted with escapes). Lists and objects (with
-//! `[...]` / `{...}` at a cycle) will join here when they exist.
+//! inside containers (strings quoted with escapes). Lists print as
+//! `[1, "two", tru, nil]`, objects as `{name: "ibot", "a b": 1}` (keys that
+//! are not identifiers are quoted), with `[...]` / `{...}` at a cycle.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use crate::builtins;
 use crate::context;
-use crate::heap::{self, Kind};
-use crate::program::LAMBDA_NAME;
+use crate::heap::{self, Kind, ListObj, ObjObj};
 use crate::value::Value;
 
 /// The `typ` name of a value (spec §2).
@@ -62,7 +63,133 @@ pub fn display(v: Value, out: &mut String) {
 }
 
 /// Append the nested form of `v`: like [`display`] but strings are quoted.
+///
+/// Lists and objects are walked with an explicit stack (any nesting depth
+/// costs heap memory, not Rust stack). A list or object met again while it
+/// is itself being printed (on the current path, so a cycle) prints as
+/// `[...]` / `{...}`; one that merely appears twice prints twice.
 pub fn repr(v: Value, out: &mut String) {
+    let mut p = Printer {
+        stack: Vec::new(),
+        deep: HashSet::new(),
+    };
+    p.value(v, out);
+    while let Some(top) = p.stack.last_mut() {
+        match top.what {
+            Open::List(l) => match l.get(top.next) {
+                Some(x) => {
+                    if top.next > 0 {
+                        out.push_str(", ");
+                    }
+                    top.next += 1;
+                    p.value(x, out);
+                }
+                None => {
+                    out.push(']');
+                    p.close();
+                }
+            },
+            Open::Object(o) => match o.next_entry(top.next) {
+                Some((at, k, x)) => {
+                    if top.next > 0 {
+                        out.push_str(", ");
+                    }
+                    top.next = at + 1;
+                    key(heap::str_of(k).unwrap_or(""), out);
+                    out.push_str(": ");
+                    p.value(x, out);
+                }
+                None => {
+                    out.push('}');
+                    p.close();
+                }
+            },
+        }
+    }
+}
+
+/// Append an object key as it prints inside `{}`: bare if it is an
+/// identifier (`[A-Za-z_][A-Za-z0-9_]*`), else quoted with escapes.
+pub fn key(k: &str, out: &mut String) {
+    let mut chars = k.chars();
+    let ident = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ident {
+        out.push_str(k);
+    } else {
+        quote(k, out);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Open<'a> {
+    List(&'a ListObj),
+    Object(&'a ObjObj),
+}
+
+/// A container being printed: its contents and where to continue (element
+/// index, or object entry position).
+struct Frame<'a> {
+    what: Open<'a>,
+    addr: usize,
+    next: usize,
+}
+
+/// Containers on the path: the first [`SHALLOW`] are found by scanning the
+/// stack, deeper ones through `deep`.
+struct Printer<'a> {
+    stack: Vec<Frame<'a>>,
+    deep: HashSet<usize>,
+}
+
+const SHALLOW: usize = 16;
+
+impl Printer<'_> {
+    fn on_path(&self, addr: usize) -> bool {
+        self.stack.iter().take(SHALLOW).any(|f| f.addr == addr)
+            || (self.stack.len() > SHALLOW && self.deep.contains(&addr))
+    }
+
+    /// Print a scalar, or open a container (or print its cycle marker).
+    fn value(&mut self, v: Value, out: &mut String) {
+        let what = match heap::kind(v) {
+            Some(Kind::List) => heap::list(v).map(Open::List),
+            Some(Kind::Object) => heap::object(v).map(Open::Object),
+            _ => None,
+        };
+        let Some(what) = what else {
+            return scalar(v, out);
+        };
+        let addr = v.heap_addr();
+        let list = matches!(what, Open::List(_));
+        if self.on_path(addr) {
+            out.push_str(if list { "[...]" } else { "{...}" });
+            return;
+        }
+        out.push(if list { '[' } else { '{' });
+        if self.stack.len() >= SHALLOW {
+            self.deep.insert(addr);
+        }
+        self.stack.push(Frame {
+            what,
+            addr,
+            next: 0,
+        });
+    }
+
+    fn close(&mut self) {
+        if let Some(f) = self.stack.pop() {
+            if self.stack.len() >= SHALLOW {
+                self.deep.remove(&f.addr);
+            }
+        }
+    }
+}
+
+/// Append a value that is not a list or object, in its nested form.
+fn scalar(v: Value, out: &mut String) {
     if let Some(n) = v.as_f64() {
         return fmt_num(n, out);
     }
@@ -71,9 +198,10 @@ pub fn repr(v: Value, out: &mut String) {
         Value::TRUE => out.push_str("tru"),
         Value::FALSE => out.push_str("fls"),
         _ => {
-            if let Some(f) = v.as_func() {
+            let func = v.as_func().or_else(|| heap::closure(v).map(|c| c.func()));
+            if let Some(f) = func {
                 match context::function_name(f) {
-                    Some(name) if name != LAMBDA_NAME => {
+                    Some(name) if !name.starts_with('<') => {
                         let _ = write!(out, "<fun {name}>");
                     }
                     _ => out.push_str("<fun>"),
@@ -222,5 +350,155 @@ mod tests {
         assert_eq!(type_name(Value::NIL), "nil");
         assert_eq!(type_name(Value::func(0)), "fun");
         assert_eq!(type_name(Value::builtin(0)), "bif");
+    }
+
+    fn lst(items: &[Value]) -> Value {
+        heap::alloc_list(items.to_vec())
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        let o = heap::alloc_object(0);
+        for &(k, v) in pairs {
+            heap::object(o).unwrap().set(heap::alloc_str(k), v);
+        }
+        o
+    }
+
+    fn s(x: &str) -> Value {
+        heap::alloc_str(x)
+    }
+
+    #[test]
+    fn containers_print_per_spec() {
+        let n = Value::from_f64;
+        let xs = lst(&[n(1.0), s("two"), Value::TRUE, Value::NIL]);
+        assert_eq!(to_string(xs), r#"[1, "two", tru, nil]"#);
+        let o = obj(&[("name", s("ibot")), ("port", n(8080.0))]);
+        assert_eq!(to_string(o), r#"{name: "ibot", port: 8080}"#);
+        assert_eq!(to_string(obj(&[])), "{}");
+        assert_eq!(to_string(lst(&[])), "[]");
+        assert_eq!(
+            to_string(lst(&[lst(&[]), obj(&[("a", lst(&[n(2.5)]))]), n(-0.0)])),
+            "[[], {a: [2.5]}, -0]"
+        );
+        assert_eq!(
+            to_string(lst(&[Value::builtin(1), Value::func(9), Value::FALSE])),
+            "[<bif len>, <fun>, fls]"
+        );
+        // Strings inside containers are quoted with escapes, at any depth.
+        let tricky = s("a\"b\\c\nd\u{7}é");
+        assert_eq!(to_string(tricky), "a\"b\\c\nd\u{7}é");
+        assert_eq!(to_string(lst(&[tricky])), r#"["a\"b\\c\nd\u{7}é"]"#);
+        assert_eq!(to_string(obj(&[("k", lst(&[s("")]))])), r#"{k: [""]}"#);
+    }
+
+    #[test]
+    fn object_keys_that_are_not_identifiers_are_quoted() {
+        let one = Value::from_f64(1.0);
+        let o = obj(&[
+            ("a b", one),
+            ("_x9", one),
+            ("9x", one),
+            ("", one),
+            ("é", one),
+            ("if", one),
+            ("q\"", one),
+        ]);
+        assert_eq!(
+            to_string(o),
+            r#"{"a b": 1, _x9: 1, "9x": 1, "": 1, "é": 1, if: 1, "q\"": 1}"#
+        );
+    }
+
+    #[test]
+    fn cycles_print_as_ellipses_on_the_current_path_only() {
+        let one = Value::from_f64(1.0);
+        let a = lst(&[one]);
+        heap::list(a).unwrap().push(a);
+        assert_eq!(to_string(a), "[1, [...]]");
+        let o = obj(&[("v", one)]);
+        heap::object(o).unwrap().set(s("me"), o);
+        heap::object(o).unwrap().set(s("xs"), lst(&[o, a]));
+        assert_eq!(to_string(o), "{v: 1, me: {...}, xs: [{...}, [1, [...]]]}");
+        // Shared but not cyclic: printed in full each time.
+        let shared = lst(&[one]);
+        assert_eq!(to_string(lst(&[shared, shared])), "[[1], [1]]");
+        let so = obj(&[("x", shared), ("y", shared)]);
+        assert_eq!(to_string(so), "{x: [1], y: [1]}");
+    }
+
+    #[test]
+    fn cycles_and_sharing_below_the_shallow_part_of_the_path() {
+        // head -> l1 -> ... -> l39 -> head, and l39 also holds `shared`
+        // twice at depth 40 (found through the hash set, then removed).
+        let shared = lst(&[Value::TRUE]);
+        let head = lst(&[]);
+        let mut cur = head;
+        for _ in 0..39 {
+            let next = lst(&[]);
+            heap::list(cur).unwrap().push(next);
+            cur = next;
+        }
+        heap::list(cur).unwrap().push(shared);
+        heap::list(cur).unwrap().push(shared);
+        heap::list(cur).unwrap().push(head);
+        let text = to_string(head);
+        let expect = format!("{}[tru], [tru], [...]{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(text, expect);
+        // Printing again gives the same (no state survives a print).
+        assert_eq!(to_string(head), expect);
+    }
+
+    #[test]
+    fn deep_nesting_prints_without_rust_recursion() {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let depth = 100_000;
+                let mut v = lst(&[Value::from_f64(7.0)]);
+                let mut o = obj(&[]);
+                for _ in 0..depth {
+                    v = lst(&[v]);
+                    o = obj(&[("k", o)]);
+                }
+                let text = to_string(v);
+                let n = depth + 1;
+                assert_eq!(text, format!("{}7{}", "[".repeat(n), "]".repeat(n)));
+                let t = to_string(o);
+                assert_eq!(
+                    t,
+                    format!("{}{{}}{}", "{k: ".repeat(depth), "}".repeat(depth))
+                );
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn closures_print_their_function_name() {
+        use crate::program::{ImageFunction, ProgramImage};
+        let f = |name: &str| ImageFunction {
+            name: name.into(),
+            arity: 0,
+            file: 0,
+            lines: vec![],
+        };
+        let img = ProgramImage {
+            files: vec!["m.ilu".into()],
+            functions: vec![f("<main>"), f("inner"), f("<lambda>")],
+            ..Default::default()
+        };
+        std::thread::spawn(move || {
+            context::install_program(std::rc::Rc::new(img));
+            let c1 = heap::alloc_closure(1, vec![heap::alloc_cell(Value::NIL)]);
+            let c2 = heap::alloc_closure(2, vec![]);
+            assert_eq!(to_string(c1), "<fun inner>");
+            assert_eq!(to_string(c2), "<fun>");
+            assert_eq!(to_string(lst(&[c1, c2])), "[<fun inner>, <fun>]");
+            assert_eq!(type_name(c1), "fun");
+        })
+        .join()
+        .unwrap();
     }
 }

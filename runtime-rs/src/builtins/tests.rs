@@ -147,19 +147,153 @@ fn math() {
 }
 
 #[test]
-fn unsupported_builtins_say_so_after_checking_arity() {
-    assert_eq!(fail("try", &[Value::func(0)]), "try is not supported yet");
-    assert_eq!(fail("psh", &[n(1.0), n(2.0)]), "psh is not supported yet");
+fn container_builtins_check_arity_then_work() {
     assert_eq!(fail("psh", &[n(1.0)]), "psh expects 2 arguments, got 1");
-    for b in ["pop", "kys"] {
-        assert_eq!(fail(b, &[n(1.0)]), format!("{b} is not supported yet"));
+    assert_eq!(fail("has", &[n(1.0)]), "has expects 2 arguments, got 1");
+    assert_eq!(fail("del", &[n(1.0)]), "del expects 2 arguments, got 1");
+    assert_eq!(fail("pop", &[]), "pop expects 1 argument, got 0");
+    assert_eq!(fail("kys", &[]), "kys expects 1 argument, got 0");
+    assert_eq!(fail("try", &[]), "try expects 1 argument, got 0");
+    let xs = crate::containers::make_list(&[n(1.0)]);
+    assert_eq!(ok("psh", &[xs, s("a")]), r#"[1, "a"]"#);
+    assert_eq!(ok("len", &[xs]), "2");
+    assert_eq!(ok("has", &[xs, s("a")]), "tru");
+    assert_eq!(ok("pop", &[xs]), "a");
+    assert_eq!(ok("pop", &[xs]), "1");
+    assert_eq!(fail("pop", &[xs]), "pop from empty lst");
+    let o = crate::containers::make_object(&[s("a"), n(1.0), s("b a"), n(2.0)]).unwrap();
+    assert_eq!(ok("kys", &[o]), r#"["a", "b a"]"#);
+    assert_eq!(ok("str", &[o]), r#"{a: 1, "b a": 2}"#);
+    assert_eq!(ok("del", &[o, s("a")]), r#"{"b a": 2}"#);
+    assert_eq!(ok("has", &[o, s("a")]), "fls");
+    assert_eq!(ok("typ", &[o]), "obj");
+    assert_eq!(ok("typ", &[xs]), "lst");
+}
+
+#[test]
+fn err_and_asr_convert_containers_with_str() {
+    let xs = crate::containers::make_list(&[n(1.0), s("a")]);
+    assert_eq!(fail("err", &[xs]), r#"[1, "a"]"#);
+    assert_eq!(fail("asr", &[Value::FALSE, xs]), r#"[1, "a"]"#);
+    assert_eq!(ok("str", &[xs]), r#"[1, "a"]"#);
+}
+
+/// A stand-in for a back end: function `i` is `BODIES[i]`, run with the
+/// caller itself (so bodies can call builtins that call back).
+struct TestCaller {
+    calls: usize,
+}
+
+fn body(f: u32, c: &mut TestCaller) -> RtResult<Value> {
+    match f {
+        // f0() = 42
+        0 => Ok(n(42.0)),
+        // f1() = err("boom")
+        1 => call(id("err"), &[s("boom")], c),
+        // f2() = g() where g pops an empty list in a nested builtin call
+        2 => {
+            let empty = crate::containers::make_list(&[]);
+            c.call(Value::builtin(id("pop")), &[empty])
+        }
+        // f3() = try(f1).err + "!"
+        3 => {
+            let r = call(id("try"), &[Value::func(1)], c)?;
+            crate::ops::add(heap::object(r).unwrap().get("err").unwrap(), s("!"))
+        }
+        // f4(x) = x: called by try with no arguments, an arity error
+        4 => Err(crate::error::arity_error("f4", 1, 0)),
+        _ => Err(RtError::new("no such function")),
     }
-    for b in ["has", "del"] {
+}
+
+impl Caller for TestCaller {
+    fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
+        self.calls += 1;
+        if let Some(b) = f.as_builtin() {
+            return call(b, args, self);
+        }
+        let index = f
+            .as_func()
+            .or_else(|| heap::closure(f).map(|c| c.func()))
+            .ok_or_else(|| RtError::new("cannot call"))?;
+        body(index, self).map_err(|mut e| {
+            e.trace.push((index, 0));
+            e
+        })
+    }
+}
+
+fn try_(f: Value) -> String {
+    let mut c = TestCaller { calls: 0 };
+    to_string(call(id("try"), &[f], &mut c).unwrap())
+}
+
+#[test]
+fn try_catches_every_runtime_error() {
+    assert_eq!(try_(Value::func(0)), "{val: 42, err: nil}");
+    assert_eq!(try_(Value::func(1)), r#"{val: nil, err: "boom"}"#);
+    assert_eq!(
+        try_(Value::func(2)),
+        r#"{val: nil, err: "pop from empty lst"}"#
+    );
+    assert_eq!(try_(Value::func(3)), r#"{val: "boom!", err: nil}"#);
+    assert_eq!(
+        try_(Value::func(4)),
+        r#"{val: nil, err: "f4 expects 1 argument, got 0"}"#
+    );
+    // Closures and builtins are functions too.
+    let closure = heap::alloc_closure(0, vec![]);
+    assert_eq!(try_(closure), "{val: 42, err: nil}");
+    assert_eq!(
+        try_(Value::builtin(id("len"))),
+        r#"{val: nil, err: "len expects 1 argument, got 0"}"#
+    );
+    assert_eq!(try_(Value::builtin(id("prn"))), "{val: nil, err: nil}");
+    // The result is a fresh object with keys val, err in that order.
+    let mut c = TestCaller { calls: 0 };
+    let r = call(id("try"), &[Value::func(0)], &mut c).unwrap();
+    assert_eq!(c.calls, 1);
+    assert_eq!(crate::print::type_name(r), "obj");
+    assert_eq!(
+        to_string(crate::containers::kys(r).unwrap()),
+        r#"["val", "err"]"#
+    );
+}
+
+#[test]
+fn try_needs_a_function() {
+    let mut c = TestCaller { calls: 0 };
+    for (v, t) in [
+        (n(1.0), "num"),
+        (s("f"), "str"),
+        (Value::NIL, "nil"),
+        (crate::containers::make_list(&[]), "lst"),
+    ] {
         assert_eq!(
-            fail(b, &[n(1.0), n(1.0)]),
-            format!("{b} is not supported yet")
+            call(id("try"), &[v], &mut c).unwrap_err().message,
+            format!("try expects a fun, got {t}")
         );
     }
+    assert_eq!(c.calls, 0);
+}
+
+#[test]
+fn try_clears_a_pending_error() {
+    // A caller that leaves the error pending as well as returning it (as a
+    // native back end might): after `try`, nothing is pending.
+    struct Leaky;
+    impl Caller for Leaky {
+        fn call(&mut self, _: Value, _: &[Value]) -> RtResult<Value> {
+            crate::context::raise(RtError::new("inner"));
+            Err(RtError::new("inner"))
+        }
+    }
+    let r = call(id("try"), &[Value::func(0)], &mut Leaky).unwrap();
+    assert_eq!(to_string(r), r#"{val: nil, err: "inner"}"#);
+    assert_eq!(
+        crate::context::take_pending().message,
+        "internal error: ERROR returned but no error is pending"
+    );
 }
 
 #[test]
@@ -171,4 +305,35 @@ fn no_caller_calls_builtins_only() {
     );
     assert!(c.call(Value::func(0), &[]).is_err());
     assert!(c.call(n(1.0), &[]).is_err());
+}
+
+/// `f() = try(f)` nests one `try` per ilusm call level. The runtime's part
+/// of each level (`call` + `try_call`) must stay small: the program thread's
+/// stack budgets 2 KiB per level for everything (ARCHITECTURE.md, invariant 5).
+#[test]
+fn try_reentry_costs_little_rust_stack() {
+    struct Rec {
+        addrs: Vec<usize>,
+    }
+    impl Caller for Rec {
+        fn call(&mut self, _f: Value, _: &[Value]) -> RtResult<Value> {
+            let marker = 0u8;
+            self.addrs
+                .push(std::hint::black_box(&marker) as *const u8 as usize);
+            if self.addrs.len() > 20 {
+                return Err(RtError::new("stack overflow (call depth 20)"));
+            }
+            call(id("try"), &[Value::func(0)], self)
+        }
+    }
+    let mut r = Rec { addrs: vec![] };
+    let out = call(id("try"), &[Value::func(0)], &mut r).unwrap();
+    let inner = r#"{val: nil, err: "stack overflow (call depth 20)"}"#;
+    let want = format!("{}{inner}{}", "{val: ".repeat(20), ", err: nil}".repeat(20));
+    assert_eq!(to_string(out), want);
+    let per_level = r.addrs[10].abs_diff(r.addrs[11]);
+    assert!(
+        per_level < 1024,
+        "{per_level} bytes of Rust stack per try level"
+    );
 }

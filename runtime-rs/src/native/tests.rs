@@ -46,10 +46,14 @@ fn image() -> ProgramImage {
 }
 
 fn run(table: Vec<NativeFn>, limit: u64) -> (i32, String, String) {
+    run_image(image(), table, limit)
+}
+
+fn run_image(image: ProgramImage, table: Vec<NativeFn>, limit: u64) -> (i32, String, String) {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (out, err) = (Capture::default(), Capture::default());
     let sinks: Sinks = Some((Box::new(out.clone()), Box::new(err.clone())));
-    let status = run_native_with_io(image(), table, vec![], limit, sinks);
+    let status = run_native_with_io(image, table, vec![], limit, sinks);
     (status, out.text(), err.text())
 }
 
@@ -66,7 +70,7 @@ fn user_fn(body: impl FnOnce() -> u64) -> u64 {
 }
 
 /// f(x) = x / 0, failing at pc 9 (line 3).
-extern "C" fn f_entry(argv: *const u64) -> u64 {
+extern "C" fn f_entry(_env: u64, argv: *const u64) -> u64 {
     let x = unsafe { *argv };
     user_fn(|| {
         let r = ilusm_rt_div(x, Value::from_f64(0.0).0);
@@ -78,7 +82,7 @@ extern "C" fn f_entry(argv: *const u64) -> u64 {
 }
 
 /// rec() = rec(), the call at pc 4 (line 2).
-extern "C" fn rec_entry(_argv: *const u64) -> u64 {
+extern "C" fn rec_entry(_env: u64, _argv: *const u64) -> u64 {
     user_fn(|| {
         let r = unsafe { ilusm_rt_call_value(Value::func(2).0, std::ptr::null(), 0) };
         if r == Value::ERROR.0 {
@@ -93,7 +97,7 @@ fn fail_at(pc: u32) -> u64 {
     Value::ERROR.0
 }
 
-extern "C" fn main_prints_then_divides(_: *const u64) -> u64 {
+extern "C" fn main_prints_then_divides(_env: u64, _: *const u64) -> u64 {
     let s = ilusm_rt_add(ilusm_rt_const(0), ilusm_rt_const(1));
     let args = [s, Value::TRUE.0];
     unsafe { ilusm_rt_print(args.as_ptr(), 2) };
@@ -118,7 +122,7 @@ fn prints_and_reports_an_error_with_its_trace() {
     );
 }
 
-extern "C" fn main_call_errors(_: *const u64) -> u64 {
+extern "C" fn main_call_errors(_env: u64, _: *const u64) -> u64 {
     let mut msgs = Vec::new();
     let one = [Value::from_f64(1.0).0, Value::NIL.0];
     for (callee, argc) in [
@@ -169,7 +173,7 @@ fn call_value_checks_arity_and_callability() {
     assert_eq!((status, out.as_str(), err.as_str()), (0, "", ""));
 }
 
-extern "C" fn main_recurses(_: *const u64) -> u64 {
+extern "C" fn main_recurses(_env: u64, _: *const u64) -> u64 {
     let r = unsafe { ilusm_rt_call_value(Value::func(2).0, std::ptr::null(), 0) };
     if r == Value::ERROR.0 {
         return fail_at(4);
@@ -219,4 +223,114 @@ fn malformed_images_and_tables_are_status_2() {
     };
     assert_eq!(status, 2);
     assert_eq!(run_native_with_limit(image(), vec![], vec![], 10), 2);
+}
+
+/// `image()` plus function 3, a lambda of arity 0 over one cell, and
+/// function 4, `deep() = f(2)` (which divides by zero).
+fn closure_image() -> ProgramImage {
+    let mut img = image();
+    for (name, arity) in [("<lambda>", 0), ("deep", 0)] {
+        img.functions.push(ImageFunction {
+            name: name.into(),
+            arity,
+            file: 0,
+            lines: vec![(0, 5, 1), (4, 6, 2)],
+        });
+    }
+    img
+}
+
+/// The lambda `\() (c = c + 1) - 1`, written as compiled code would be:
+/// it reaches its captured cell through `env`.
+extern "C" fn counter_entry(env: u64, _argv: *const u64) -> u64 {
+    user_fn(|| {
+        assert_eq!(
+            crate::print::type_name(Value(env)),
+            "fun",
+            "env is the closure"
+        );
+        let cell = ilusm_rt_closure_cell(env, 0);
+        let v = ilusm_rt_cell_get(cell);
+        let next = ilusm_rt_add(v, Value::from_f64(1.0).0);
+        ilusm_rt_cell_set(cell, next);
+        v
+    })
+}
+
+/// deep() = f(2), the call at pc 4 (line 6).
+extern "C" fn deep_entry(env: u64, _argv: *const u64) -> u64 {
+    assert_eq!(env, Value::NIL.0, "plain functions get a nil env");
+    user_fn(|| {
+        let arg = [Value::from_f64(2.0).0];
+        let r = unsafe { ilusm_rt_call_value(Value::func(1).0, arg.as_ptr(), 1) };
+        if r == Value::ERROR.0 {
+            ilusm_rt_trace(4, 4);
+        }
+        r
+    })
+}
+
+fn print(v: u64) {
+    unsafe { ilusm_rt_print([v].as_ptr(), 1) };
+}
+
+extern "C" fn main_closures(_env: u64, _: *const u64) -> u64 {
+    let cell = ilusm_rt_make_cell(Value::from_f64(10.0).0);
+    let clo = unsafe { ilusm_rt_make_closure(3, [cell].as_ptr(), 1) };
+    for _ in 0..2 {
+        let r = unsafe { ilusm_rt_call_value(clo, std::ptr::null(), 0) };
+        print(r);
+    }
+    print(ilusm_rt_cell_get(cell));
+    print(clo);
+    // A wrong arity is checked against the closure's function.
+    let r = unsafe { ilusm_rt_call_value(clo, [Value::NIL.0].as_ptr(), 1) };
+    assert_eq!(r, Value::ERROR.0);
+    assert_eq!(
+        context::take_pending().message,
+        "<lambda> expects 0 arguments, got 1"
+    );
+    // try(closure) through the native Caller.
+    let r = unsafe { ilusm_rt_call_builtin(builtins::id::TRY as u32, [clo].as_ptr(), 1) };
+    print(r);
+    Value::NIL.0
+}
+
+#[test]
+fn closures_get_their_env_in_the_generic_entry() {
+    let table: Vec<NativeFn> = vec![main_closures, f_entry, rec_entry, counter_entry, deep_entry];
+    let (status, out, err) = run_image(closure_image(), table, 100);
+    assert_eq!(err, "");
+    assert_eq!(status, 0);
+    assert_eq!(out, "10\n11\n12\n<fun>\n{val: 12, err: nil}\n");
+}
+
+extern "C" fn main_try_then_fail(_env: u64, _: *const u64) -> u64 {
+    // try(deep): the error and its two frames are caught...
+    let r =
+        unsafe { ilusm_rt_call_builtin(builtins::id::TRY as u32, [Value::func(4).0].as_ptr(), 1) };
+    assert_ne!(r, Value::ERROR.0);
+    print(r);
+    assert_eq!(ilusm_rt_depth.load(Ordering::Relaxed), 0);
+    // ...and nothing of them shows in the report of a later uncaught error.
+    let r = unsafe { ilusm_rt_call_value(Value::from_f64(3.0).0, std::ptr::null(), 0) };
+    if r == Value::ERROR.0 {
+        return fail_at(8);
+    }
+    r
+}
+
+#[test]
+fn try_on_the_native_path_leaves_nothing_pending() {
+    let table: Vec<NativeFn> = vec![
+        main_try_then_fail,
+        f_entry,
+        rec_entry,
+        counter_entry,
+        deep_entry,
+    ];
+    let (status, out, err) = run_image(closure_image(), table, 100);
+    assert_eq!(out, "{val: nil, err: \"division by zero\"}\n");
+    assert_eq!(err, "error: cannot call num\n  at <main> (t.ilu:3:5)\n");
+    assert_eq!(status, 1);
 }

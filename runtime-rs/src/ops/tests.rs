@@ -20,7 +20,25 @@ fn samples() -> Vec<(Value, &'static str)> {
         (Value::NIL, "nil"),
         (Value::func(1), "fun"),
         (Value::builtin(3), "bif"),
+        (lst(&[n(1.0), s("a")]), "lst"),
+        (obj(&[("k", n(1.0))]), "obj"),
     ]
+}
+
+fn lst(items: &[Value]) -> Value {
+    heap::alloc_list(items.to_vec())
+}
+
+fn obj(pairs: &[(&str, Value)]) -> Value {
+    let o = heap::alloc_object(0);
+    for &(k, v) in pairs {
+        heap::object(o).unwrap().set(s(k), v);
+    }
+    o
+}
+
+fn push(xs: Value, v: Value) {
+    heap::list(xs).unwrap().push(v);
 }
 
 fn msg(r: RtResult<Value>) -> String {
@@ -63,7 +81,10 @@ fn add_with_strings_converts_the_other_side() {
 fn add_errors_for_every_other_pair() {
     for (a, ta) in samples() {
         for (b, tb) in samples() {
-            let ok = (ta == "num" && tb == "num") || ta == "str" || tb == "str";
+            let ok = (ta == "num" && tb == "num")
+                || ta == "str"
+                || tb == "str"
+                || (ta == "lst" && tb == "lst");
             match add(a, b) {
                 Ok(_) => assert!(ok, "{ta} + {tb} should fail"),
                 Err(e) => {
@@ -117,6 +138,7 @@ fn truthiness() {
         s(""),
         Value::FALSE,
         Value::NIL,
+        lst(&[]),
     ];
     for v in falsy {
         assert!(!truthy(v), "{}", to_string(v));
@@ -131,6 +153,11 @@ fn truthiness() {
         Value::TRUE,
         Value::func(0),
         Value::builtin(0),
+        lst(&[n(0.0)]),
+        lst(&[Value::NIL]),
+        obj(&[]),
+        obj(&[("a", Value::FALSE)]),
+        heap::alloc_closure(0, vec![]),
     ];
     for v in truthy_values {
         assert!(truthy(v), "{}", to_string(v));
@@ -204,4 +231,138 @@ fn concat_uses_str_of_each_value() {
     let v = concat(&[s("total: "), n(3.0), s(" "), Value::TRUE, Value::NIL]).unwrap();
     assert_eq!(to_string(v), "total: 3 trunil");
     assert_eq!(to_string(concat(&[]).unwrap()), "");
+}
+
+#[test]
+fn list_plus_list_is_a_new_list() {
+    let a = lst(&[n(1.0)]);
+    let b = lst(&[s("x"), lst(&[])]);
+    let c = add(a, b).unwrap();
+    assert_eq!(to_string(c), r#"[1, "x", []]"#);
+    assert_eq!(to_string(a), "[1]");
+    assert_eq!(to_string(b), r#"["x", []]"#);
+    let d = add(a, a).unwrap();
+    assert_eq!(to_string(d), "[1, 1]");
+    assert_ne!(d, a);
+    let e = add(lst(&[]), lst(&[])).unwrap();
+    assert_eq!(to_string(e), "[]");
+    assert_eq!(msg(add(a, n(1.0))), "cannot add lst and num");
+    assert_eq!(msg(add(obj(&[]), obj(&[]))), "cannot add obj and obj");
+    // With a string, the list is converted.
+    assert_eq!(to_string(add(s("xs="), b).unwrap()), r#"xs=["x", []]"#);
+}
+
+#[test]
+fn deep_equality() {
+    let eqs = |a, b| {
+        let r = equal(a, b);
+        assert_eq!(r, equal(b, a), "symmetric");
+        assert_eq!(eq(a, b), Value::from_bool(r));
+        assert_eq!(ne(a, b), Value::from_bool(!r));
+        r
+    };
+    assert!(eqs(lst(&[n(1.0), s("a")]), lst(&[n(1.0), s("a")])));
+    assert!(eqs(lst(&[]), lst(&[])));
+    assert!(!eqs(lst(&[n(1.0)]), lst(&[n(1.0), n(1.0)])));
+    assert!(!eqs(lst(&[n(1.0)]), lst(&[s("1")])));
+    assert!(eqs(lst(&[n(0.0)]), lst(&[n(-0.0)])));
+    assert!(!eqs(lst(&[n(f64::NAN)]), lst(&[n(f64::NAN)])));
+    let inner = |x| lst(&[obj(&[("a", lst(&[n(x)]))])]);
+    assert!(eqs(inner(1.0), inner(1.0)));
+    assert!(!eqs(inner(1.0), inner(2.0)));
+    // Objects: key order does not matter; key sets and values do.
+    let ab = obj(&[("a", n(1.0)), ("b", n(2.0))]);
+    let ba = obj(&[("b", n(2.0)), ("a", n(1.0))]);
+    assert!(eqs(ab, ba));
+    assert!(!eqs(ab, obj(&[("a", n(1.0))])));
+    assert!(!eqs(ab, obj(&[("a", n(1.0)), ("c", n(2.0))])));
+    assert!(!eqs(ab, obj(&[("a", n(1.0)), ("b", n(3.0))])));
+    assert!(eqs(obj(&[]), obj(&[])));
+    // Different container types are unequal.
+    assert!(!eqs(lst(&[]), obj(&[])));
+    assert!(!eqs(lst(&[]), s("[]")));
+    // Identity: a container equals itself, even holding NaN.
+    let nan_list = lst(&[n(f64::NAN)]);
+    assert!(eqs(nan_list, nan_list));
+    // Closures by identity.
+    let f = heap::alloc_closure(1, vec![]);
+    let g = heap::alloc_closure(1, vec![]);
+    assert!(eqs(f, f));
+    assert!(!eqs(f, g));
+    assert!(!eqs(f, Value::func(1)));
+    assert!(eqs(lst(&[f]), lst(&[f])));
+    assert!(!eqs(lst(&[f]), lst(&[g])));
+}
+
+#[test]
+fn equality_of_cyclic_structures_terminates() {
+    // a = [1, a], b = [1, b]: equal as infinite unfoldings.
+    let a = lst(&[n(1.0)]);
+    push(a, a);
+    let b = lst(&[n(1.0)]);
+    push(b, b);
+    assert!(equal(a, a));
+    assert!(equal(a, b));
+    // c = [1, [1, c]]: the same unfolding, with a longer period.
+    let c = lst(&[n(1.0)]);
+    let c2 = lst(&[n(1.0), c]);
+    push(c, c2);
+    assert!(equal(a, c));
+    // d = [2, d] differs at the first element; e = [e, 1] vs f = [f, 2]
+    // differs only after an endless first element.
+    let d = lst(&[n(2.0)]);
+    push(d, d);
+    assert!(!equal(a, d));
+    let e = lst(&[]);
+    push(e, e);
+    push(e, n(1.0));
+    let f = lst(&[]);
+    push(f, f);
+    push(f, n(2.0));
+    assert!(!equal(e, f));
+    // Objects referring to each other.
+    let o1 = obj(&[("v", n(1.0))]);
+    let o2 = obj(&[("v", n(1.0))]);
+    heap::object(o1).unwrap().set(s("next"), o2);
+    heap::object(o2).unwrap().set(s("next"), o1);
+    let p1 = obj(&[("v", n(1.0))]);
+    heap::object(p1).unwrap().set(s("next"), p1);
+    assert!(equal(o1, p1));
+    heap::object(o2).unwrap().set(s("v"), n(5.0));
+    assert!(!equal(o1, p1));
+}
+
+/// `[[[...[leaf]...]]]`, `depth` lists deep.
+fn nested(depth: usize, leaf: Value) -> Value {
+    let mut v = lst(&[leaf]);
+    for _ in 0..depth {
+        v = lst(&[v]);
+    }
+    v
+}
+
+#[test]
+fn equality_of_deep_structures_uses_no_rust_stack() {
+    let depth = 100_000;
+    // On a small stack, to be sure no recursion is hiding.
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let a = nested(depth, n(1.0));
+            let b = nested(depth, n(1.0));
+            let c = nested(depth, n(2.0));
+            assert!(equal(a, b));
+            assert!(!equal(a, c));
+            assert!(!equal(a, nested(depth - 1, n(1.0))));
+            let mut o = obj(&[("x", n(1.0))]);
+            let mut p = obj(&[("x", n(1.0))]);
+            for _ in 0..depth {
+                o = obj(&[("k", o)]);
+                p = obj(&[("k", p)]);
+            }
+            assert!(equal(o, p));
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }

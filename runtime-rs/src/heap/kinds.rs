@@ -1,0 +1,402 @@
+//! The container kinds of the heap: lists, objects, cells and closures.
+//!
+//! **Mutation through shared references.** Values are `Copy` handles, so a
+//! mutable object is reached through `&` references only. Lists and objects
+//! keep their contents in an `UnsafeCell` behind a *closed* API: every
+//! method borrows the contents for its own duration, calls nothing that
+//! could reach the same object again, and returns values (never references
+//! into the contents). The heap is thread-local and these types are not
+//! `Sync`, so that is sound. Cells hold a `std::cell::Cell<Value>`.
+//!
+//! **For the collector.** Every kind has `trace(&self, visit)`, which calls
+//! `visit` on each value it holds (see [`super::trace_children`]). Objects
+//! are never moved: object keys are indexed by pointer to their (immutable)
+//! key strings, which the object keeps alive through its entries.
+
+use std::borrow::Borrow;
+use std::cell::{Cell, UnsafeCell};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::{string, Header, Kind, StrObj};
+use crate::value::Value;
+
+/// A mutable, growable list.
+#[repr(C)]
+pub struct ListObj {
+    header: Header,
+    items: UnsafeCell<Vec<Value>>,
+}
+
+impl ListObj {
+    pub(super) fn new(items: Vec<Value>) -> ListObj {
+        ListObj {
+            header: Header::new(Kind::List),
+            items: UnsafeCell::new(items),
+        }
+    }
+
+    /// Run `f` on the contents. `f` must not reach this list again (it never
+    /// does below: it only touches the vector).
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut Vec<Value>) -> R) -> R {
+        // SAFETY: see the module docs; no other borrow of the contents is live.
+        f(unsafe { &mut *self.items.get() })
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.with(|v| v.len())
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<Value> {
+        self.with(|v| v.get(i).copied())
+    }
+
+    /// Replace element `i`; `false` if out of range.
+    #[inline]
+    pub fn set(&self, i: usize, x: Value) -> bool {
+        self.with(|v| match v.get_mut(i) {
+            Some(slot) => {
+                *slot = x;
+                true
+            }
+            None => false,
+        })
+    }
+
+    #[inline]
+    pub fn push(&self, x: Value) {
+        self.with(|v| v.push(x))
+    }
+
+    #[inline]
+    pub fn pop(&self) -> Option<Value> {
+        self.with(|v| v.pop())
+    }
+
+    /// A copy of the elements.
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.with(|v| v.clone())
+    }
+
+    /// Append a copy of `other`'s elements (`other` may be `self`).
+    pub fn extend_from(&self, other: &ListObj) {
+        let more = other.to_vec();
+        self.with(|v| v.extend_from_slice(&more))
+    }
+
+    /// Call `visit` on every element.
+    pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
+        // By index, so `visit` cannot invalidate an iterator.
+        let mut i = 0;
+        while let Some(x) = self.get(i) {
+            visit(x);
+            i += 1;
+        }
+    }
+}
+
+/// A key of an object's hash index: a pointer to the key string, hashed and
+/// compared by content. Valid while the entry holding that string is live.
+#[derive(Clone, Copy)]
+struct KeyRef(*const StrObj);
+
+impl KeyRef {
+    fn text(&self) -> &str {
+        // SAFETY: the object's entries keep the key string alive for as long
+        // as this index entry exists (removed together), and strings never move.
+        unsafe { (*self.0).as_str() }
+    }
+}
+
+impl Hash for KeyRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text().hash(state)
+    }
+}
+
+impl PartialEq for KeyRef {
+    fn eq(&self, other: &KeyRef) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for KeyRef {}
+
+impl Borrow<str> for KeyRef {
+    fn borrow(&self) -> &str {
+        self.text()
+    }
+}
+
+/// Objects with more live keys than this get a hash index; smaller ones are
+/// searched linearly.
+const INDEX_THRESHOLD: usize = 8;
+
+/// A deleted entry's key.
+const DELETED: Value = Value::UNASSIGNED;
+
+struct ObjMap {
+    /// `(key, value)` in insertion order; keys are strings, or [`DELETED`].
+    entries: Vec<(Value, Value)>,
+    live: usize,
+    /// Key -> position in `entries`, for objects above [`INDEX_THRESHOLD`].
+    index: Option<HashMap<KeyRef, usize>>,
+}
+
+impl ObjMap {
+    fn find(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(key).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|(k, _)| super::str_of(*k) == Some(key)),
+        }
+    }
+
+    fn build_index(&mut self) {
+        let mut ix = HashMap::with_capacity(self.live * 2);
+        for (pos, (k, _)) in self.entries.iter().enumerate() {
+            if let Some(s) = string(*k) {
+                ix.insert(KeyRef(s), pos);
+            }
+        }
+        self.index = Some(ix);
+    }
+
+    /// Drop deleted entries (keeping order) and renumber the index.
+    fn compact(&mut self) {
+        self.entries.retain(|(k, _)| *k != DELETED);
+        if self.index.is_some() {
+            self.build_index();
+        }
+    }
+}
+
+/// A mutable map from strings to values that keeps insertion order.
+/// Deleting a key keeps the order of the rest; re-adding it appends it.
+#[repr(C)]
+pub struct ObjObj {
+    header: Header,
+    map: UnsafeCell<ObjMap>,
+}
+
+impl ObjObj {
+    pub(super) fn new(capacity: usize) -> ObjObj {
+        ObjObj {
+            header: Header::new(Kind::Object),
+            map: UnsafeCell::new(ObjMap {
+                entries: Vec::with_capacity(capacity),
+                live: 0,
+                index: None,
+            }),
+        }
+    }
+
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut ObjMap) -> R) -> R {
+        // SAFETY: see the module docs; `f` only hashes and compares key
+        // strings (other objects), never this object.
+        f(unsafe { &mut *self.map.get() })
+    }
+
+    /// Number of keys.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.with(|m| m.live)
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.with(|m| m.find(key).map(|p| m.entries[p].1))
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.with(|m| m.find(key).is_some())
+    }
+
+    /// Set `key` (a string value) to `v`: replace the value in place if the
+    /// key is present, else append. Returns `false` (and does nothing) if
+    /// `key` is not a string.
+    pub fn set(&self, key: Value, v: Value) -> bool {
+        let Some(ks) = string(key) else {
+            return false;
+        };
+        self.with(|m| {
+            if let Some(p) = m.find(ks.as_str()) {
+                m.entries[p].1 = v;
+                return;
+            }
+            m.entries.push((key, v));
+            m.live += 1;
+            let pos = m.entries.len() - 1;
+            match &mut m.index {
+                Some(ix) => {
+                    ix.insert(KeyRef(ks), pos);
+                }
+                None if m.live > INDEX_THRESHOLD => m.build_index(),
+                None => {}
+            }
+        });
+        true
+    }
+
+    /// Set `key` given as text, allocating the key string only if the key
+    /// is new.
+    pub fn set_str(&self, key: &str, v: Value) {
+        let present = self.with(|m| match m.find(key) {
+            Some(p) => {
+                m.entries[p].1 = v;
+                true
+            }
+            None => false,
+        });
+        if !present {
+            self.set(super::alloc_str(key), v);
+        }
+    }
+
+    /// Remove `key`; `false` if it was not there.
+    pub fn remove(&self, key: &str) -> bool {
+        self.with(|m| {
+            let Some(p) = m.find(key) else {
+                return false;
+            };
+            if let Some(ix) = &mut m.index {
+                ix.remove(key);
+            }
+            m.entries[p] = (DELETED, Value::NIL);
+            m.live -= 1;
+            if m.entries.len() - m.live > m.live {
+                m.compact();
+            }
+            true
+        })
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> Vec<Value> {
+        self.with(|m| {
+            m.entries
+                .iter()
+                .filter(|(k, _)| *k != DELETED)
+                .map(|(k, _)| *k)
+                .collect()
+        })
+    }
+
+    /// The `(key, value)` pairs, in order.
+    pub fn entries(&self) -> Vec<(Value, Value)> {
+        self.with(|m| {
+            m.entries
+                .iter()
+                .filter(|(k, _)| *k != DELETED)
+                .copied()
+                .collect()
+        })
+    }
+
+    /// For iterating without copying: the first live entry at position
+    /// `from` or later, with its position (continue from `position + 1`).
+    /// Positions stay valid while no key is removed.
+    pub fn next_entry(&self, from: usize) -> Option<(usize, Value, Value)> {
+        self.with(|m| {
+            m.entries
+                .get(from..)?
+                .iter()
+                .position(|(k, _)| *k != DELETED)
+                .map(|d| (from + d, m.entries[from + d].0, m.entries[from + d].1))
+        })
+    }
+
+    /// Call `visit` on every key and value.
+    pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
+        let mut at = 0;
+        while let Some((p, k, v)) = self.next_entry(at) {
+            visit(k);
+            visit(v);
+            at = p + 1;
+        }
+    }
+}
+
+/// One mutable value: a local variable captured by a closure.
+#[repr(C)]
+pub struct CellObj {
+    header: Header,
+    value: Cell<Value>,
+}
+
+/// Byte offset of a cell's value word (native code may load and store it
+/// directly: `ilusm_rt_cell_get` / `ilusm_rt_cell_set` are the same).
+pub const CELL_VALUE_OFFSET: usize = std::mem::offset_of!(CellObj, value);
+
+impl CellObj {
+    pub(super) fn new(v: Value) -> CellObj {
+        CellObj {
+            header: Header::new(Kind::Cell),
+            value: Cell::new(v),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self) -> Value {
+        self.value.get()
+    }
+
+    #[inline]
+    pub fn set(&self, v: Value) {
+        self.value.set(v)
+    }
+
+    pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
+        visit(self.get())
+    }
+}
+
+/// A function with captured cells. Immutable once made.
+#[repr(C)]
+pub struct ClosureObj {
+    header: Header,
+    func: u32,
+    cells: Box<[Value]>,
+}
+
+impl ClosureObj {
+    pub(super) fn new(func: u32, cells: Vec<Value>) -> ClosureObj {
+        ClosureObj {
+            header: Header::new(Kind::Closure),
+            func,
+            cells: cells.into_boxed_slice(),
+        }
+    }
+
+    /// The index of the function in the program.
+    #[inline]
+    pub fn func(&self) -> u32 {
+        self.func
+    }
+
+    /// The captured cells, in the order the closure was made with.
+    #[inline]
+    pub fn cells(&self) -> &[Value] {
+        &self.cells
+    }
+
+    pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
+        self.cells.iter().for_each(|&c| visit(c))
+    }
+}
