@@ -22,7 +22,8 @@
 //!   0018  halt
 //! ```
 //!
-//! Each function starts with `fn NAME/ARITY locals=N file=F`; a `; LINE:COL`
+//! Each function starts with `fn NAME/ARITY locals=N file=F` (with
+//! ` captures=C` before `file=` when it has captures); a `; LINE:COL`
 //! line precedes the first instruction at a new source position; the pc is
 //! four decimal digits (more when needed), then two spaces, then the
 //! mnemonic padded to 11 columns and one space, then the operands. Numbers
@@ -111,14 +112,17 @@ pub fn disassemble(m: &Module) -> String {
 /// Disassemble one function of `m` (its header line and its code), appending
 /// to `out`.
 pub fn disassemble_function(m: &Module, f: &Function, out: &mut String) {
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "fn {}/{} locals={} file={}",
+        "fn {}/{} locals={}",
         name_text(&f.name),
         f.arity,
-        f.num_locals,
-        f.file
+        f.num_locals
     );
+    if f.num_captures > 0 {
+        let _ = write!(out, " captures={}", f.num_captures);
+    }
+    let _ = writeln!(out, " file={}", f.file);
     let mut last_pos = None;
     for item in instructions(&f.code) {
         match item {
@@ -160,8 +164,19 @@ pub fn instruction_text(m: &Module, pc: u32, instr: &Instr) -> String {
         ),
         Instr::Jump(t) | Instr::JumpIf(t) | Instr::JumpIfNot(t) => (format!("-> {t:04}"), None),
         Instr::Print(n) | Instr::Call(n) => (n.to_string(), None),
-        Instr::Concat(n) => (n.to_string(), None),
-        Instr::GetLocal(l) | Instr::SetLocal(l) => (l.to_string(), None),
+        Instr::Concat(n) | Instr::MakeList(n) | Instr::MakeObject(n) => (n.to_string(), None),
+        Instr::GetLocal(l) | Instr::SetLocal(l) | Instr::GetCapture(l) => (l.to_string(), None),
+        Instr::GetField(k) | Instr::SetField(k) | Instr::GetFieldOpt(k) => (
+            format!("k{k}"),
+            Some(
+                m.constants
+                    .get(k as usize)
+                    .map_or("?".to_string(), constant_text),
+            ),
+        ),
+        Instr::MakeClosure { func, captures } => {
+            (format!("f{func}, {captures}"), Some(func_name(func)))
+        }
         Instr::GetGlobal(g) | Instr::SetGlobal(g) => (
             format!("g{g}"),
             Some(
@@ -227,6 +242,7 @@ mod tests {
                     name: "<main>".into(),
                     arity: 0,
                     num_locals: 0,
+                    num_captures: 0,
                     file: 0,
                     code: main,
                     lines: vec![
@@ -251,6 +267,7 @@ mod tests {
                     name: "fib".into(),
                     arity: 2,
                     num_locals: 3,
+                    num_captures: 1,
                     file: 0,
                     code: fib,
                     lines: vec![LineEntry {
@@ -284,12 +301,56 @@ fn <main>/0 locals=0 file=0
   0027  get_global  g0  ; fib
   0032  halt
 
-fn fib/2 locals=3 file=0
+fn fib/2 locals=3 captures=1 file=0
   ; 5:3
   0000  get_local   0
   0003  ret
 "#;
         assert_eq!(disassemble(&m), expect);
+    }
+
+    #[test]
+    fn container_and_closure_operands() {
+        let m = Module {
+            constants: vec![Constant::Str("port".into())],
+            files: vec!["t.ilu".into()],
+            functions: vec![Function {
+                name: "mk".into(),
+                arity: 0,
+                num_locals: 0,
+                num_captures: 1,
+                file: 0,
+                code: code(&[
+                    Instr::MakeList(3),
+                    Instr::MakeObject(2),
+                    Instr::GetField(0),
+                    Instr::SetField(0),
+                    Instr::GetFieldOpt(0),
+                    Instr::MakeClosure {
+                        func: 0,
+                        captures: 1,
+                    },
+                    Instr::GetCapture(0),
+                    Instr::RangePrep,
+                ]),
+                lines: vec![],
+            }],
+            ..Module::default()
+        };
+        let text = disassemble(&m);
+        for line in [
+            "fn mk/0 locals=0 captures=1 file=0",
+            "0000  make_list   3",
+            "0003  make_object 2",
+            "0006  get_field   k0  ; \"port\"",
+            "0011  set_field   k0  ; \"port\"",
+            "0016  get_field_opt k0  ; \"port\"",
+            "0021  make_closure f0, 1  ; mk",
+            "0027  get_capture 0",
+            "0030  range_prep",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
     }
 
     #[test]
@@ -299,6 +360,7 @@ fn fib/2 locals=3 file=0
                 name: "bad\nname".into(),
                 arity: 0,
                 num_locals: 0,
+                num_captures: 0,
                 file: 9,
                 code: vec![0x01, 9, 0, 0, 0, 0x1F, 7, 0, 0, 0, 0, 0x22, 99, 0, 0xFF],
                 lines: vec![],

@@ -24,6 +24,7 @@
 //!              name        string
 //!              arity       u8
 //!              num_locals  u16
+//!              num_captures u16
 //!              file        u32  (index into files)
 //!              code        u32 length, then that many bytes
 //!              lines       u32 count, then each: u32 pc, u32 line, u32 col
@@ -154,6 +155,7 @@ pub fn encode(m: &Module) -> Vec<u8> {
         put_str(&mut out, &f.name, "a function name");
         out.push(f.arity);
         put_u16(&mut out, f.num_locals);
+        put_u16(&mut out, f.num_captures);
         put_u32(&mut out, f.file);
         put_len(&mut out, f.code.len(), "a code length");
         out.extend_from_slice(&f.code);
@@ -175,7 +177,7 @@ pub fn encode(m: &Module) -> Vec<u8> {
 /// Minimum encoded sizes, used to reject impossible counts before allocating.
 const MIN_CONSTANT: u64 = 1 + 4; // tag + empty string
 const MIN_STRING: u64 = 4;
-const MIN_FUNCTION: u64 = 4 + 1 + 2 + 4 + 4 + 4; // name, arity, locals, file, code len, line count
+const MIN_FUNCTION: u64 = 4 + 1 + 2 + 2 + 4 + 4 + 4; // name, arity, locals, captures, file, code len, line count
 const LINE_ENTRY: u64 = 12;
 
 /// A cursor over the file's bytes. Every read names what it is reading so
@@ -386,6 +388,7 @@ fn decode_function(r: &mut Reader<'_>, i: usize) -> Result<Function, LoadError> 
     let name = r.string(&|| format!("function {i} name"))?;
     let arity = r.u8(&|| format!("function {i} arity"))?;
     let num_locals = r.u16(&|| format!("function {i} num_locals"))?;
+    let num_captures = r.u16(&|| format!("function {i} num_captures"))?;
     let file = r.u32(&|| format!("function {i} file index"))?;
 
     let len_at = r.pos;
@@ -419,6 +422,7 @@ fn decode_function(r: &mut Reader<'_>, i: usize) -> Result<Function, LoadError> 
         name,
         arity,
         num_locals,
+        num_captures,
         file,
         code,
         lines,
@@ -464,6 +468,7 @@ mod tests {
                     name: "<main>".into(),
                     arity: 0,
                     num_locals: 0,
+                    num_captures: 0,
                     file: 0,
                     code: main,
                     lines: vec![
@@ -483,6 +488,7 @@ mod tests {
                     name: "add".into(),
                     arity: 2,
                     num_locals: 3,
+                    num_captures: 2,
                     file: 0,
                     code: add,
                     lines: vec![LineEntry {

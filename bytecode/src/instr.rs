@@ -42,6 +42,22 @@ pub enum Instr {
     PushFunc(u32),
     PushBuiltin(u16),
     Concat(u16),
+    MakeList(u16),
+    MakeObject(u16),
+    Index,
+    SetIndex,
+    GetField(u32),
+    SetField(u32),
+    GetFieldOpt(u32),
+    IndexOpt,
+    MakeCell,
+    CellGet,
+    CellSet,
+    MakeClosure { func: u32, captures: u8 },
+    GetCapture(u16),
+    IterPrep,
+    RangePrep,
+    Len,
 }
 
 /// Why bytes could not be decoded as an instruction.
@@ -107,6 +123,22 @@ impl Instr {
             Instr::PushFunc(_) => Opcode::PushFunc,
             Instr::PushBuiltin(_) => Opcode::PushBuiltin,
             Instr::Concat(_) => Opcode::Concat,
+            Instr::MakeList(_) => Opcode::MakeList,
+            Instr::MakeObject(_) => Opcode::MakeObject,
+            Instr::Index => Opcode::Index,
+            Instr::SetIndex => Opcode::SetIndex,
+            Instr::GetField(_) => Opcode::GetField,
+            Instr::SetField(_) => Opcode::SetField,
+            Instr::GetFieldOpt(_) => Opcode::GetFieldOpt,
+            Instr::IndexOpt => Opcode::IndexOpt,
+            Instr::MakeCell => Opcode::MakeCell,
+            Instr::CellGet => Opcode::CellGet,
+            Instr::CellSet => Opcode::CellSet,
+            Instr::MakeClosure { .. } => Opcode::MakeClosure,
+            Instr::GetCapture(_) => Opcode::GetCapture,
+            Instr::IterPrep => Opcode::IterPrep,
+            Instr::RangePrep => Opcode::RangePrep,
+            Instr::Len => Opcode::Len,
         }
     }
 
@@ -133,7 +165,8 @@ impl Instr {
             | Instr::GetLocal(_)
             | Instr::GetGlobal(_)
             | Instr::PushFunc(_)
-            | Instr::PushBuiltin(_) => (0, 1),
+            | Instr::PushBuiltin(_)
+            | Instr::GetCapture(_) => (0, 1),
             Instr::Pop | Instr::SetLocal(_) | Instr::SetGlobal(_) => (1, 0),
             Instr::JumpIf(_) | Instr::JumpIfNot(_) => (1, 0),
             Instr::Add
@@ -147,7 +180,21 @@ impl Instr {
             | Instr::Le
             | Instr::Gt
             | Instr::Ge => (2, 1),
-            Instr::Neg | Instr::Not => (1, 1),
+            Instr::Neg
+            | Instr::Not
+            | Instr::GetField(_)
+            | Instr::GetFieldOpt(_)
+            | Instr::MakeCell
+            | Instr::CellGet
+            | Instr::IterPrep
+            | Instr::Len => (1, 1),
+            Instr::Index | Instr::IndexOpt => (2, 1),
+            Instr::SetField(_) | Instr::CellSet => (2, 0),
+            Instr::SetIndex => (3, 0),
+            Instr::RangePrep => (2, 3),
+            Instr::MakeList(n) => (n as usize, 1),
+            Instr::MakeObject(n) => (2 * n as usize, 1),
+            Instr::MakeClosure { captures, .. } => (captures as usize, 1),
             Instr::Dup => (1, 2),
             Instr::Print(n) => (n as usize, 1),
             Instr::Call(n) => (n as usize + 1, 1),
@@ -218,6 +265,25 @@ impl Instr {
             Opcode::PushFunc => Instr::PushFunc(u32_at(0)),
             Opcode::PushBuiltin => Instr::PushBuiltin(u16_at(0)),
             Opcode::Concat => Instr::Concat(u16_at(0)),
+            Opcode::MakeList => Instr::MakeList(u16_at(0)),
+            Opcode::MakeObject => Instr::MakeObject(u16_at(0)),
+            Opcode::Index => Instr::Index,
+            Opcode::SetIndex => Instr::SetIndex,
+            Opcode::GetField => Instr::GetField(u32_at(0)),
+            Opcode::SetField => Instr::SetField(u32_at(0)),
+            Opcode::GetFieldOpt => Instr::GetFieldOpt(u32_at(0)),
+            Opcode::IndexOpt => Instr::IndexOpt,
+            Opcode::MakeCell => Instr::MakeCell,
+            Opcode::CellGet => Instr::CellGet,
+            Opcode::CellSet => Instr::CellSet,
+            Opcode::MakeClosure => Instr::MakeClosure {
+                func: u32_at(0),
+                captures: u8_at(4),
+            },
+            Opcode::GetCapture => Instr::GetCapture(u16_at(0)),
+            Opcode::IterPrep => Instr::IterPrep,
+            Opcode::RangePrep => Instr::RangePrep,
+            Opcode::Len => Instr::Len,
         })
     }
 
@@ -231,14 +297,21 @@ impl Instr {
             | Instr::JumpIfNot(x)
             | Instr::GetGlobal(x)
             | Instr::SetGlobal(x)
-            | Instr::PushFunc(x) => out.extend_from_slice(&x.to_le_bytes()),
+            | Instr::PushFunc(x)
+            | Instr::GetField(x)
+            | Instr::SetField(x)
+            | Instr::GetFieldOpt(x) => out.extend_from_slice(&x.to_le_bytes()),
             Instr::Print(n) | Instr::Call(n) => out.push(n),
-            Instr::GetLocal(x) | Instr::SetLocal(x) | Instr::PushBuiltin(x) | Instr::Concat(x) => {
-                out.extend_from_slice(&x.to_le_bytes())
-            }
-            Instr::CallDirect { func, argc } => {
+            Instr::GetLocal(x)
+            | Instr::SetLocal(x)
+            | Instr::PushBuiltin(x)
+            | Instr::Concat(x)
+            | Instr::MakeList(x)
+            | Instr::MakeObject(x)
+            | Instr::GetCapture(x) => out.extend_from_slice(&x.to_le_bytes()),
+            Instr::CallDirect { func, argc: n } | Instr::MakeClosure { func, captures: n } => {
                 out.extend_from_slice(&func.to_le_bytes());
-                out.push(argc);
+                out.push(n);
             }
             Instr::CallBuiltin { builtin, argc } => {
                 out.extend_from_slice(&builtin.to_le_bytes());
@@ -288,6 +361,17 @@ mod tests {
             },
             Instr::GetLocal(300),
             Instr::Concat(4),
+            Instr::MakeList(3),
+            Instr::MakeObject(2),
+            Instr::GetField(11),
+            Instr::SetField(12),
+            Instr::GetFieldOpt(13),
+            Instr::MakeClosure {
+                func: 4,
+                captures: 2,
+            },
+            Instr::GetCapture(1),
+            Instr::RangePrep,
             Instr::Halt,
         ];
         let mut code = Vec::new();
@@ -296,6 +380,19 @@ mod tests {
         }
         let back: Vec<Instr> = instructions(&code).map(|r| r.unwrap().1).collect();
         assert_eq!(back, all);
+    }
+
+    #[test]
+    fn every_opcode_decodes_to_itself() {
+        for &op in Opcode::ALL {
+            let mut code = vec![op as u8];
+            code.resize(op.size(), 1);
+            let instr = Instr::decode(&code, 0).unwrap();
+            assert_eq!(instr.opcode(), op);
+            let mut again = Vec::new();
+            instr.encode(&mut again);
+            assert_eq!(again, code, "{op:?}");
+        }
     }
 
     #[test]

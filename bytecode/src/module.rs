@@ -27,6 +27,10 @@ pub struct Function {
     pub arity: u8,
     /// Number of local slots, parameters included (`num_locals >= arity`).
     pub num_locals: u16,
+    /// Number of cells a closure of this function carries (`get_capture 0..N`).
+    /// A function with captures exists only as a closure (`make_closure`):
+    /// `push_func` and `call_direct` of it are rejected by the verifier.
+    pub num_captures: u16,
     /// Index into [`Module::files`] of the source file this function came from.
     pub file: u32,
     pub code: Vec<u8>,

@@ -141,6 +141,42 @@ opcodes! {
     PushBuiltin = 0x22, "push_builtin", U16;
     /// `concat N`: pop N values, push the concatenation of `str` of each (string interpolation).
     Concat = 0x23, "concat", U16;
+    /// `make_list N`: pop N values (the first pushed is element 0), push a new list of them.
+    MakeList = 0x24, "make_list", U16;
+    /// `make_object N`: pop N key/value pairs (each key, a string, pushed before its value),
+    /// push a new object with them in that order.
+    MakeObject = 0x25, "make_object", U16;
+    /// `a i -> a[i]` (list element, object value by string key, string code point).
+    Index = 0x26, "index", None;
+    /// `a i v ->`: `a[i] = v`.
+    SetIndex = 0x27, "set_index", None;
+    /// `get_field K`: `a -> a.K` (K a string constant).
+    GetField = 0x28, "get_field", U32;
+    /// `set_field K`: `a v ->`, `a.K = v`.
+    SetField = 0x29, "set_field", U32;
+    /// `get_field_opt K`: `a -> a?.K` (nil when a is nil).
+    GetFieldOpt = 0x2A, "get_field_opt", U32;
+    /// `a i -> a?[i]` (nil when a is nil or i is out of range).
+    IndexOpt = 0x2B, "index_opt", None;
+    /// `v -> cell`: a new cell holding v.
+    MakeCell = 0x2C, "make_cell", None;
+    /// `cell -> v`: the value in a cell.
+    CellGet = 0x2D, "cell_get", None;
+    /// `cell v ->`: store v in the cell.
+    CellSet = 0x2E, "cell_set", None;
+    /// `make_closure F N`: pop N cells, push a closure of function F over them
+    /// (N == F's num_captures, checked by the verifier).
+    MakeClosure = 0x2F, "make_closure", U32U8;
+    /// `get_capture I`: push captured cell I of the running closure (I < num_captures).
+    GetCapture = 0x30, "get_capture", U16;
+    /// `coll -> list`: what a `<-` loop walks (a list itself, a string's code points,
+    /// an object's keys); anything else is an error.
+    IterPrep = 0x31, "iter_prep", None;
+    /// `a b -> a b step`: check that both range bounds are integers; step is 1 if
+    /// a <= b, else -1.
+    RangePrep = 0x32, "range_prep", None;
+    /// `a -> len(a)`.
+    Len = 0x33, "len", None;
 }
 
 impl Opcode {

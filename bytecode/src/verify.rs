@@ -11,8 +11,11 @@
 //! Each function: its file index is valid; `num_locals >= arity`; the code is
 //! non-empty and every instruction decodes (unreachable ones too); every
 //! operand is in range (constants, globals, locals, functions, builtins);
-//! `call_direct` passes exactly the callee's arity; `halt` occurs only in the
-//! entry function; every jump lands on an instruction start of the same
+//! `call_direct` passes exactly the callee's arity; `get_field`,
+//! `set_field` and `get_field_opt` name a string constant; `make_closure F N`
+//! passes exactly F's `num_captures` cells; `push_func` and `call_direct`
+//! name only functions without captures; `get_capture I` has
+//! `I < num_captures`; `halt` occurs only in the entry function; every jump lands on an instruction start of the same
 //! function; the line table is non-empty, starts at pc 0, has strictly
 //! increasing pcs, all inside the code.
 //!
@@ -140,6 +143,13 @@ pub fn verify(m: &Module) -> Result<VerifiedInfo, VerifyError> {
             )))
         }
     };
+    if entry.num_captures != 0 {
+        return Err(module_error(format!(
+            "entry function '{}' has {} captures (must be 0)",
+            entry.name.escape_debug(),
+            entry.num_captures
+        )));
+    }
     if entry.arity != 0 {
         return Err(module_error(format!(
             "entry function '{}' has arity {} (must be 0)",
@@ -348,6 +358,69 @@ impl FunctionVerifier<'_> {
                     BUILTINS.len(),
                     "builtins",
                 ))
+            }
+            Instr::PushFunc(func) | Instr::CallDirect { func, .. }
+                if m.functions[func as usize].num_captures > 0 =>
+            {
+                let callee = &m.functions[func as usize];
+                Err(self.at(
+                    pc,
+                    format!(
+                        "{} of '{}' (function {func}) which has {} captures (use make_closure)",
+                        instr.opcode().mnemonic(),
+                        callee.name.escape_debug(),
+                        callee.num_captures
+                    ),
+                ))
+            }
+            Instr::MakeClosure { func, .. } if func as usize >= m.functions.len() => {
+                Err(out_of_range(
+                    "function index",
+                    func.into(),
+                    m.functions.len(),
+                    "functions",
+                ))
+            }
+            Instr::MakeClosure { func, captures } => {
+                let callee = &m.functions[func as usize];
+                if callee.num_captures == u16::from(captures) {
+                    Ok(())
+                } else {
+                    Err(self.at(
+                        pc,
+                        format!(
+                            "make_closure passes {captures} cells to '{}' (function {func}) \
+                             which has {} captures",
+                            callee.name.escape_debug(),
+                            callee.num_captures
+                        ),
+                    ))
+                }
+            }
+            Instr::GetCapture(i) if i >= self.f.num_captures => Err(self.at(
+                pc,
+                format!(
+                    "capture index {i} out of range (num_captures {})",
+                    self.f.num_captures
+                ),
+            )),
+            Instr::GetField(k) | Instr::SetField(k) | Instr::GetFieldOpt(k) => {
+                match m.constants.get(k as usize) {
+                    Some(Constant::Str(_)) => Ok(()),
+                    Some(Constant::Num(_)) => Err(self.at(
+                        pc,
+                        format!(
+                            "{} names constant k{k}, which is not a string",
+                            instr.opcode().mnemonic()
+                        ),
+                    )),
+                    None => Err(out_of_range(
+                        "constant index",
+                        k.into(),
+                        m.constants.len(),
+                        "constants",
+                    )),
+                }
             }
             Instr::CallDirect { func, argc } => match m.functions.get(func as usize) {
                 Some(callee) if callee.arity != argc => Err(self.at(

@@ -14,8 +14,8 @@ use ilusm_bytecode::{decode, encode, load, Instr, LoadError};
 /// 28 global count    32 g0 len    36 "g"
 /// 37 file count      41 file0 len 45 "t.ilu"
 /// 50 function count  54 name len  58 "<main>"    64 arity   65 num_locals
-/// 67 file index      71 code len  75 code (5)    80 line count
-/// 84 line entry 0 (pc, line, col) 96 entry      100 end
+/// 67 num_captures    69 file index 73 code len   77 code (5) 82 line count
+/// 86 line entry 0 (pc, line, col) 98 entry      102 end
 /// ```
 fn tiny() -> Vec<u8> {
     let m = main_only(raw(&[
@@ -25,7 +25,7 @@ fn tiny() -> Vec<u8> {
         Instr::Halt,
     ]));
     let bytes = encode(&m);
-    assert_eq!(bytes.len(), 100);
+    assert_eq!(bytes.len(), 102);
     bytes
 }
 
@@ -146,7 +146,7 @@ fn huge_constant_count() {
     assert_eq!(
         load_err(&with(8, &[0xFF; 4])),
         "truncated file: 4294967295 constants declared at byte offset 8 need at least \
-         21474836475 bytes but only 88 remain"
+         21474836475 bytes but only 90 remain"
     );
 }
 
@@ -155,7 +155,7 @@ fn huge_global_count() {
     assert_eq!(
         load_err(&with(28, &[0xFF; 4])),
         "truncated file: 4294967295 globals declared at byte offset 28 need at least \
-         17179869180 bytes but only 68 remain"
+         17179869180 bytes but only 70 remain"
     );
 }
 
@@ -164,15 +164,15 @@ fn huge_function_count() {
     assert_eq!(
         load_err(&with(50, &[0xFF; 4])),
         "truncated file: 4294967295 functions declared at byte offset 50 need at least \
-         81604378605 bytes but only 46 remain"
+         90194313195 bytes but only 48 remain"
     );
 }
 
 #[test]
 fn huge_line_count() {
     assert_eq!(
-        load_err(&with(80, &[0xFF; 4])),
-        "truncated file: 4294967295 line entries of function 0 declared at byte offset 80 \
+        load_err(&with(82, &[0xFF; 4])),
+        "truncated file: 4294967295 line entries of function 0 declared at byte offset 82 \
          need at least 51539607540 bytes but only 16 remain"
     );
 }
@@ -180,8 +180,8 @@ fn huge_line_count() {
 #[test]
 fn huge_code_length() {
     assert_eq!(
-        load_err(&with(71, &[0xFF; 4])),
-        "truncated file: function 0 code of 4294967295 bytes at byte offset 71 but only \
+        load_err(&with(73, &[0xFF; 4])),
+        "truncated file: function 0 code of 4294967295 bytes at byte offset 73 but only \
          25 bytes remain"
     );
 }
@@ -190,7 +190,7 @@ fn huge_code_length() {
 fn huge_string_length() {
     assert_eq!(
         load_err(&with(32, &[0xFF; 4])),
-        "truncated file: global 0 of 4294967295 bytes at byte offset 32 but only 64 bytes remain"
+        "truncated file: global 0 of 4294967295 bytes at byte offset 32 but only 66 bytes remain"
     );
 }
 
@@ -251,7 +251,7 @@ fn truncated_file_count() {
 fn truncated_function() {
     assert_eq!(
         load_err(&cut(64)),
-        "truncated file: 1 functions declared at byte offset 50 need at least 19 bytes but \
+        "truncated file: 1 functions declared at byte offset 50 need at least 21 bytes but \
          only 10 remain"
     );
 }
@@ -272,28 +272,32 @@ fn truncated_function_fields() {
         "truncated file: function 0 num_locals at byte offset 89"
     );
     assert_eq!(
-        load_err(&b[..93]),
-        "truncated file: function 0 file index at byte offset 91"
+        load_err(&b[..92]),
+        "truncated file: function 0 num_captures at byte offset 91"
     );
     assert_eq!(
-        load_err(&b[..96]),
-        "truncated file: function 0 code length at byte offset 95"
+        load_err(&b[..95]),
+        "truncated file: function 0 file index at byte offset 93"
+    );
+    assert_eq!(
+        load_err(&b[..98]),
+        "truncated file: function 0 code length at byte offset 97"
     );
 }
 
 #[test]
 fn truncated_code() {
     assert_eq!(
-        load_err(&cut(77)),
-        "truncated file: function 0 code of 5 bytes at byte offset 71 but only 2 bytes remain"
+        load_err(&cut(79)),
+        "truncated file: function 0 code of 5 bytes at byte offset 73 but only 2 bytes remain"
     );
 }
 
 #[test]
 fn truncated_line_table() {
     assert_eq!(
-        load_err(&cut(90)),
-        "truncated file: 1 line entries of function 0 declared at byte offset 80 need at \
+        load_err(&cut(92)),
+        "truncated file: 1 line entries of function 0 declared at byte offset 82 need at \
          least 12 bytes but only 6 remain"
     );
 }
@@ -301,8 +305,8 @@ fn truncated_line_table() {
 #[test]
 fn truncated_entry() {
     assert_eq!(
-        load_err(&cut(98)),
-        "truncated file: entry at byte offset 96"
+        load_err(&cut(100)),
+        "truncated file: entry at byte offset 98"
     );
 }
 
@@ -312,7 +316,7 @@ fn trailing_bytes() {
     b.extend_from_slice(&[0, 0, 0]);
     assert_eq!(
         load_err(&b),
-        "trailing bytes: 3 bytes after the end of the module at byte offset 100"
+        "trailing bytes: 3 bytes after the end of the module at byte offset 102"
     );
 }
 
@@ -327,7 +331,7 @@ fn format_errors_carry_their_offset() {
 #[test]
 fn verify_errors_come_through_load() {
     // Entry index 5 of 1 function.
-    let b = with(96, &[5, 0, 0, 0]);
+    let b = with(98, &[5, 0, 0, 0]);
     match load(&b) {
         Err(LoadError::Verify(e)) => {
             assert_eq!(
@@ -339,7 +343,7 @@ fn verify_errors_come_through_load() {
     }
     // An unknown opcode in the code.
     assert_eq!(
-        load_err(&with(78, &[0xEE])),
+        load_err(&with(80, &[0xEE])),
         "function '<main>' at offset 3: unknown opcode 0xee"
     );
 }

@@ -9,17 +9,16 @@
 //!
 //! This crate does not run code, know run-time values, or verify bytecode
 //! (that is `ilusm_bytecode::verify`, which every module passes before it
-//! runs). The parser covers the whole language; the compiler currently
-//! handles the "vertical slice" (numbers, strings, booleans, nil,
-//! arithmetic, comparisons, logic, globals and locals, `if`, `whl`, named
-//! functions, calls and builtins) and reports `not supported yet: ...` for
-//! the rest.
+//! runs). It compiles the whole language of spec §1–§9 except the
+//! standard modules (`use trl` is `unknown module 'trl'` for now). A
+//! program and every file it `use`s ([`modules`]) compile into one module.
 
 pub mod ast;
 mod compile;
 mod diag;
 mod emit;
 pub mod lexer;
+mod modules;
 pub mod parser;
 mod resolve;
 
@@ -29,9 +28,21 @@ use ilusm_bytecode::Module;
 use std::path::Path;
 
 /// Compile a program. `file_name` is recorded as `Module::files[0]` and
-/// printed in diagnostics, as given.
+/// printed in diagnostics, as given; files it `use`s are read from disk,
+/// relative to the directory of `file_name`.
 pub fn compile_source(file_name: &str, source: &[u8]) -> Result<Module, Vec<Diagnostic>> {
-    match with_big_stack(|| compile_here(file_name, source)) {
+    compile_with_reader(file_name, source, &|path: &str| std::fs::read(path))
+}
+
+/// [`compile_source`], reading the files the program `use`s with `read`
+/// (given each file's path: the importer's directory joined with the
+/// `use`d path, normalized lexically).
+pub fn compile_with_reader(
+    file_name: &str,
+    source: &[u8],
+    read: &(dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync),
+) -> Result<Module, Vec<Diagnostic>> {
+    match with_big_stack(|| compile_here(file_name, source, read)) {
         Some(result) => result,
         None => Err(vec![Diagnostic {
             file: file_name.to_string(),
@@ -61,20 +72,58 @@ pub fn compile_file(path: &Path) -> Result<Module, Vec<Diagnostic>> {
     }
 }
 
-fn compile_here(file_name: &str, source: &[u8]) -> Result<Module, Vec<Diagnostic>> {
-    let lossy = String::from_utf8_lossy(source);
-    let shown = lossy.strip_prefix('\u{feff}').unwrap_or(&lossy);
-    let diagnostics = |errors: Vec<CompileError>| -> Vec<Diagnostic> {
+fn compile_here(
+    file_name: &str,
+    source: &[u8],
+    read: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+) -> Result<Module, Vec<Diagnostic>> {
+    let loaded = modules::load(file_name, source, read);
+    let units = &loaded.units;
+    let diagnostics = |errors: Vec<(usize, CompileError)>| -> Vec<Diagnostic> {
         errors
             .into_iter()
-            .map(|e| Diagnostic::from_error(file_name, shown, e))
+            .map(|(u, e)| Diagnostic::from_error(&units[u].name, &units[u].shown, e))
             .collect()
     };
-    let text = lexer::decode_source(source).map_err(|e| diagnostics(vec![e]))?;
-    let tokens = lexer::tokenize(text).map_err(|e| diagnostics(vec![e]))?;
-    let program = parser::parse(tokens).map_err(|e| diagnostics(vec![e]))?;
-    let resolution = resolve::resolve(&program).map_err(diagnostics)?;
-    compile::compile(&program, &resolution, file_name).map_err(diagnostics)
+    if !loaded.errors.is_empty() {
+        return Err(diagnostics(loaded.errors));
+    }
+    let programs: Vec<&ast::Program> = units
+        .iter()
+        .map(|u| u.program.as_ref().expect("parsed without errors"))
+        .collect();
+    // Resolve used files before their users: a `use` binds the names the
+    // used file's resolution found.
+    let mut resolutions: Vec<Option<resolve::Resolution<'_>>> =
+        (0..units.len()).map(|_| None).collect();
+    for &u in &loaded.order {
+        let imports: std::collections::HashMap<Pos, Vec<String>> = units[u]
+            .imports
+            .iter()
+            .filter_map(|(&pos, &target)| {
+                let names = resolutions[target].as_ref()?.globals.clone();
+                Some((pos, names))
+            })
+            .collect();
+        match resolve::resolve(programs[u], &imports) {
+            Ok(r) => resolutions[u] = Some(r),
+            Err(errors) => {
+                return Err(diagnostics(errors.into_iter().map(|e| (u, e)).collect()));
+            }
+        }
+    }
+    let inputs: Vec<compile::UnitInput<'_, '_>> = units
+        .iter()
+        .zip(&resolutions)
+        .zip(&programs)
+        .map(|((unit, res), program)| compile::UnitInput {
+            name: unit.name.clone(),
+            program,
+            res: res.as_ref().expect("every unit is resolved"),
+            imports: &unit.imports,
+        })
+        .collect();
+    compile::compile(&inputs).map_err(diagnostics)
 }
 
 /// Stack for the compiler thread. The recursive phases are bounded by

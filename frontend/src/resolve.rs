@@ -7,16 +7,24 @@
 //! local, else to a local of an enclosing function (a capture), else to a
 //! global, else to a builtin.
 //!
-//! This pass collects the scopes and checks the rules that do not need the
-//! reads: `def` bindings are never reassigned, a function name is defined
-//! once per scope, `brk`/`cnt` sit inside a loop and `ret` inside a
-//! function. Reads are looked up by the compiler through
+//! This pass collects the scopes and checks the binding rules: `def`
+//! bindings are never reassigned, a function name is defined once per
+//! scope, a nested function does not rebind a local of an enclosing function
+//! (`cannot assign to captured name`), `brk`/`cnt` sit inside a loop, `ret`
+//! inside a function and `use` at a file's top level. A second walk over the
+//! reads ([`captures`]) decides which locals become cells and what each
+//! function captures. The compiler looks reads up through
 //! [`Resolution::lookup`], which reports `undefined name` as it goes.
+//!
+//! `use "file.ilu"` binds the imported file's top-level names (given by the
+//! caller, which resolved that file first) as assignments at the `use`.
 
 use crate::ast::*;
 use crate::diag::{CompileError, Pos};
 use ilusm_bytecode::builtins::builtin_id;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+mod captures;
 
 /// The scope of the top level (`<main>`); function `id` has scope `id + 1`.
 pub const MAIN_SCOPE: usize = 0;
@@ -28,9 +36,11 @@ pub fn function_scope(id: usize) -> usize {
 /// What a name read in some scope refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Binding {
+    /// A local slot of this function (a cell if [`Resolution::is_cell`]).
     Local(u16),
-    /// A local of an enclosing function (closures are compiled later).
-    Captured,
+    /// Captured cell `i` of the running closure: a local of an enclosing
+    /// function, reached through this function's capture list.
+    Capture(u16),
     Global(u32),
     Builtin(u16),
     Undefined,
@@ -47,6 +57,13 @@ pub struct Scope {
     /// The named functions defined directly in this scope, in source order
     /// (hoisted to the scope's start).
     pub functions: Vec<usize>,
+    /// The function's name (`<lambda>` for lambdas, `<main>` for the top level).
+    pub name: String,
+    /// Locals read by a nested function: they live in cells.
+    pub cells: BTreeSet<u16>,
+    /// Names of enclosing functions' locals this function reads (itself or
+    /// for a function nested in it), in order: `get_capture i` is `captures[i]`.
+    pub captures: Vec<String>,
 }
 
 /// The outcome of resolution for a whole program.
@@ -58,6 +75,8 @@ pub struct Resolution<'a> {
     global_slots: HashMap<String, u32>,
     /// Named functions by id (`None` for lambda ids).
     pub defs: Vec<Option<&'a FuncDef>>,
+    /// Lambdas by id: parameters and body.
+    pub lambdas: HashMap<usize, (&'a [Ident], &'a Expr)>,
     /// Top-level functions whose global is bound by nothing else: name to
     /// function id. Calls to them may be direct.
     direct: HashMap<String, usize>,
@@ -70,12 +89,8 @@ impl Resolution<'_> {
             if let Some(&slot) = self.scopes[scope].slots.get(name) {
                 return Binding::Local(slot);
             }
-            let mut outer = self.scopes[scope].parent;
-            while let Some(s) = outer.filter(|&s| s != MAIN_SCOPE) {
-                if self.scopes[s].slots.contains_key(name) {
-                    return Binding::Captured;
-                }
-                outer = self.scopes[s].parent;
+            if let Some(i) = self.scopes[scope].captures.iter().position(|c| c == name) {
+                return Binding::Capture(i.min(u16::MAX as usize) as u16);
             }
         }
         if let Some(&slot) = self.global_slots.get(name) {
@@ -85,6 +100,11 @@ impl Resolution<'_> {
             Some(id) => Binding::Builtin(id),
             None => Binding::Undefined,
         }
+    }
+
+    /// Whether local `slot` of `scope` lives in a cell.
+    pub fn is_cell(&self, scope: usize, slot: u16) -> bool {
+        self.scopes[scope].cells.contains(&slot)
     }
 
     /// The id of the top-level function `name` if its global is never
@@ -102,7 +122,7 @@ enum BindKind {
     Function,
 }
 
-struct Resolver<'a> {
+struct Resolver<'a, 'i> {
     res: Resolution<'a>,
     errors: Vec<CompileError>,
     scope: usize,
@@ -112,18 +132,27 @@ struct Resolver<'a> {
     /// Top-level names bound other than by a function definition.
     rebound_globals: std::collections::HashSet<String>,
     loop_depth: usize,
+    /// The top-level names of the file each `use "..."` (by position) imports.
+    imports: &'i HashMap<Pos, Vec<String>>,
 }
 
-/// Collect the scopes of `program` and check the binding rules. Returns
-/// every error found, in source order.
-pub fn resolve(program: &Program) -> Result<Resolution<'_>, Vec<CompileError>> {
+/// Collect the scopes of `program` and check the binding rules. `imports`
+/// gives the top-level names of the file a `use "..."` at a position
+/// imports. Returns every error found, in source order.
+pub fn resolve<'a>(
+    program: &'a Program,
+    imports: &HashMap<Pos, Vec<String>>,
+) -> Result<Resolution<'a>, Vec<CompileError>> {
     let scope_count = program.function_count + 1;
+    let mut scopes: Vec<Scope> = (0..scope_count).map(|_| Scope::default()).collect();
+    scopes[MAIN_SCOPE].name = "<main>".to_string();
     let mut r = Resolver {
         res: Resolution {
-            scopes: (0..scope_count).map(|_| Scope::default()).collect(),
+            scopes,
             globals: Vec::new(),
             global_slots: HashMap::new(),
             defs: vec![None; program.function_count],
+            lambdas: HashMap::new(),
             direct: HashMap::new(),
         },
         errors: Vec::new(),
@@ -131,8 +160,11 @@ pub fn resolve(program: &Program) -> Result<Resolution<'_>, Vec<CompileError>> {
         first_binding: vec![HashMap::new(); scope_count],
         rebound_globals: Default::default(),
         loop_depth: 0,
+        imports,
     };
     r.block(&program.body);
+    r.check_captured_assignments();
+    captures::find(&mut r.res, program);
     let direct: HashMap<String, usize> = r.res.scopes[MAIN_SCOPE]
         .functions
         .iter()
@@ -149,7 +181,7 @@ pub fn resolve(program: &Program) -> Result<Resolution<'_>, Vec<CompileError>> {
     }
 }
 
-impl<'a> Resolver<'a> {
+impl<'a> Resolver<'a, '_> {
     fn bind(&mut self, ident: &Ident, kind: BindKind) {
         let name = &ident.name;
         if name.starts_with("__") {
@@ -213,12 +245,48 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// `cannot assign to captured name 'x'`: a nested function binding
+    /// (other than as a parameter) a name that is a local of an enclosing
+    /// function would silently make a new local instead of rebinding it.
+    fn check_captured_assignments(&mut self) {
+        for scope in 0..self.res.scopes.len() {
+            let mut bindings: Vec<(&String, &(BindKind, Pos))> =
+                self.first_binding[scope].iter().collect();
+            bindings.sort_by_key(|(_, (_, pos))| *pos);
+            for (name, &(kind, pos)) in bindings {
+                if kind == BindKind::Param {
+                    continue;
+                }
+                let mut outer = self.res.scopes[scope].parent;
+                while let Some(s) = outer.filter(|&s| s != MAIN_SCOPE) {
+                    if self.res.scopes[s].slots.contains_key(name) {
+                        let owner = &self.res.scopes[s].name;
+                        self.errors.push(
+                            CompileError::new(
+                                pos,
+                                format!("cannot assign to captured name '{name}'"),
+                            )
+                            .with_hint(format!(
+                                "'{name}' is a local of the enclosing function '{owner}'; \
+                                     a nested function cannot rebind it: use another name, or \
+                                     keep the value in a list or object"
+                            )),
+                        );
+                        break;
+                    }
+                    outer = self.res.scopes[s].parent;
+                }
+            }
+        }
+    }
+
     /// Resolve a function body (named or lambda) in its own scope.
-    fn function(&mut self, id: usize, params: &[Ident], body: impl FnOnce(&mut Self)) {
+    fn function(&mut self, id: usize, name: &str, params: &[Ident], body: impl FnOnce(&mut Self)) {
         let outer = self.scope;
         let outer_loops = self.loop_depth;
         self.scope = function_scope(id);
         self.res.scopes[self.scope].parent = Some(outer);
+        self.res.scopes[self.scope].name = name.to_string();
         self.loop_depth = 0;
         for p in params {
             self.bind(p, BindKind::Param);
@@ -268,7 +336,7 @@ impl<'a> Resolver<'a> {
                 self.bind(&def.name, BindKind::Function);
                 self.res.scopes[self.scope].functions.push(def.id);
                 self.res.defs[def.id] = Some(def);
-                self.function(def.id, &def.params, |r| r.block(&def.body));
+                self.function(def.id, &def.name.name, &def.params, |r| r.block(&def.body));
             }
             StmtKind::While { cond, body } => {
                 self.expr(cond);
@@ -307,8 +375,31 @@ impl<'a> Resolver<'a> {
                     ));
                 }
             }
-            StmtKind::Use(UseTarget::Module(name)) => self.bind(name, BindKind::Assign),
-            StmtKind::Use(UseTarget::File { .. }) => {}
+            StmtKind::Use(target) => {
+                if self.scope != MAIN_SCOPE {
+                    self.errors.push(CompileError::new(
+                        stmt.pos,
+                        "'use' is only allowed at the top level of a file",
+                    ));
+                    return;
+                }
+                match target {
+                    UseTarget::Module(name) => {
+                        self.errors.push(CompileError::new(
+                            name.pos,
+                            format!("unknown module '{}'", name.name),
+                        ));
+                        self.bind(name, BindKind::Assign);
+                    }
+                    UseTarget::File { pos, .. } => {
+                        let names = self.imports.get(pos).cloned().unwrap_or_default();
+                        for name in names {
+                            let ident = Ident { name, pos: *pos };
+                            self.bind(&ident, BindKind::Assign);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -344,7 +435,8 @@ impl<'a> Resolver<'a> {
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
             ExprKind::Object(entries) => entries.iter().for_each(|(_, v)| self.expr(v)),
             ExprKind::Lambda { id, params, body } => {
-                self.function(*id, params, |r| r.expr(body));
+                self.res.lambdas.insert(*id, (params, body));
+                self.function(*id, "<lambda>", params, |r| r.expr(body));
             }
             ExprKind::If {
                 cond,

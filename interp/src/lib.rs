@@ -12,6 +12,7 @@
 //! end, so both paths give one meaning and identical error reports.
 
 mod load;
+mod range;
 mod vm;
 
 use std::rc::Rc;

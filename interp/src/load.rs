@@ -49,6 +49,23 @@ pub(crate) enum Op {
     Concat(u16),
     Ret,
     Halt,
+    MakeList(u16),
+    MakeObject(u16),
+    Index,
+    SetIndex,
+    /// The field name, a string value.
+    GetField(Value),
+    SetField(Value),
+    GetFieldOpt(Value),
+    IndexOpt,
+    MakeCell,
+    CellGet,
+    CellSet,
+    MakeClosure(u32, u8),
+    GetCapture(u16),
+    IterPrep,
+    RangePrep,
+    Len,
 }
 
 /// A loaded function.
@@ -207,6 +224,40 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
                 Instr::Concat(n) => Op::Concat(n),
                 Instr::Ret => Op::Ret,
                 Instr::Halt => Op::Halt,
+                Instr::MakeList(n) => Op::MakeList(n),
+                Instr::MakeObject(n) => Op::MakeObject(n),
+                Instr::Index => Op::Index,
+                Instr::SetIndex => Op::SetIndex,
+                Instr::GetField(k) | Instr::SetField(k) | Instr::GetFieldOpt(k) => {
+                    let key = constants.get(k as usize).copied();
+                    let is_str = key.is_some_and(|v| heap::str_of(v).is_some());
+                    check(is_str, "field name constant", k as u64)?;
+                    let key = key.unwrap_or(Value::NIL);
+                    match instr {
+                        Instr::GetField(_) => Op::GetField(key),
+                        Instr::SetField(_) => Op::SetField(key),
+                        _ => Op::GetFieldOpt(key),
+                    }
+                }
+                Instr::IndexOpt => Op::IndexOpt,
+                Instr::MakeCell => Op::MakeCell,
+                Instr::CellGet => Op::CellGet,
+                Instr::CellSet => Op::CellSet,
+                Instr::MakeClosure { func, captures } => {
+                    let callee = module.functions.get(func as usize);
+                    check(callee.is_some(), "function", func as u64)?;
+                    if callee.is_some_and(|c| c.num_captures != u16::from(captures)) {
+                        return Err(fail(format!("make_closure {func} with {captures} cells")));
+                    }
+                    Op::MakeClosure(func, captures)
+                }
+                Instr::GetCapture(i) => {
+                    check(i < f.num_captures, "capture", i as u64)?;
+                    Op::GetCapture(i)
+                }
+                Instr::IterPrep => Op::IterPrep,
+                Instr::RangePrep => Op::RangePrep,
+                Instr::Len => Op::Len,
             };
             ops.push(op);
             pcs.push(pc);

@@ -12,9 +12,11 @@
 use ilusm_runtime::builtins::{self, Caller};
 use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
 use ilusm_runtime::print::{self, type_name};
+use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
 use crate::load::{Op, Program};
+use crate::range;
 
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -27,6 +29,8 @@ struct Frame {
     /// Stack length to restore when this frame returns (drops the locals,
     /// and for `call` the callee value).
     ret_sp: usize,
+    /// The closure being run (for `get_capture`), or nil for a plain function.
+    closure: Value,
 }
 
 pub(crate) struct Vm<'p> {
@@ -90,10 +94,11 @@ impl<'p> Vm<'p> {
         e
     }
 
-    /// Push a frame for function `f` whose `argc` arguments are the top of
-    /// the stack; `ret_sp` is the stack length to restore on return.
+    /// Push a frame for function `f` (run as `closure`, or nil) whose
+    /// `argc` arguments are the top of the stack; `ret_sp` is the stack
+    /// length to restore on return.
     #[inline]
-    fn enter(&mut self, f: u32, ret_sp: usize) -> usize {
+    fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) -> usize {
         let func = &self.prog.funcs[f as usize];
         let base = self.stack.len() - func.arity as usize;
         for _ in func.arity as u16..func.num_locals {
@@ -104,6 +109,7 @@ impl<'p> Vm<'p> {
             ip: 0,
             base,
             ret_sp,
+            closure,
         });
         base
     }
@@ -117,6 +123,7 @@ impl<'p> Vm<'p> {
         let mut code: &'p [Op] = &prog.funcs[top.func as usize].ops;
         let mut ip = top.ip;
         let mut base = top.base;
+        let mut closure = top.closure;
 
         macro_rules! throw {
             ($e:expr) => {
@@ -296,14 +303,19 @@ impl<'p> Vm<'p> {
                     }
                     self.frames.last_mut().expect("caller frame").ip = ip;
                     let ret_sp = self.stack.len() - argc as usize;
-                    base = self.enter(f, ret_sp);
+                    base = self.enter(f, ret_sp, Value::NIL);
                     code = &prog.funcs[f as usize].ops;
                     ip = 0;
+                    closure = Value::NIL;
                 }
                 Op::Call(argc) => {
                     let at = self.stack.len() - argc as usize - 1;
                     let callee = self.stack[at];
-                    if let Some(f) = callee.as_func() {
+                    let target = match callee.as_func() {
+                        Some(f) => Some((f, Value::NIL)),
+                        None => heap::closure(callee).map(|c| (c.func(), callee)),
+                    };
+                    if let Some((f, callee_closure)) = target {
                         let callee_fn = &prog.funcs[f as usize];
                         if callee_fn.arity != argc {
                             throw!(arity_error(
@@ -316,9 +328,10 @@ impl<'p> Vm<'p> {
                             throw!(stack_overflow(max_depth));
                         }
                         self.frames.last_mut().expect("caller frame").ip = ip;
-                        base = self.enter(f, at);
+                        base = self.enter(f, at, callee_closure);
                         code = &callee_fn.ops;
                         ip = 0;
+                        closure = callee_closure;
                     } else if let Some(id) = callee.as_builtin() {
                         let args = Args::new(&self.stack[at + 1..]);
                         self.stack.truncate(at);
@@ -347,6 +360,7 @@ impl<'p> Vm<'p> {
                     code = &prog.funcs[caller.func as usize].ops;
                     ip = caller.ip;
                     base = caller.base;
+                    closure = caller.closure;
                 }
                 Op::Halt => {
                     // Ends this loop invocation (for `<main>`, the program).
@@ -355,6 +369,91 @@ impl<'p> Vm<'p> {
                     self.stack.truncate(sp);
                     return Ok(Value::NIL);
                 }
+                Op::MakeList(n) => {
+                    let at = self.stack.len() - n as usize;
+                    let v = containers::make_list(&self.stack[at..]);
+                    self.stack.truncate(at);
+                    self.stack.push(v);
+                }
+                Op::MakeObject(n) => {
+                    let at = self.stack.len() - 2 * n as usize;
+                    let v = tri!(containers::make_object(&self.stack[at..]));
+                    self.stack.truncate(at);
+                    self.stack.push(v);
+                }
+                Op::Index => {
+                    let i = pop!();
+                    let t = top!();
+                    *t = match (heap::list(*t), i.as_f64()) {
+                        (Some(l), Some(n))
+                            if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 =>
+                        {
+                            l.get(n as usize).unwrap_or(Value::NIL)
+                        }
+                        _ => tri!(containers::index(*t, i)),
+                    };
+                }
+                Op::IndexOpt => {
+                    let i = pop!();
+                    let t = top!();
+                    *t = tri!(containers::index_opt(*t, i));
+                }
+                Op::SetIndex => {
+                    let v = pop!();
+                    let i = pop!();
+                    let a = pop!();
+                    tri!(containers::set_index(a, i, v));
+                }
+                Op::GetField(key) => {
+                    let t = top!();
+                    *t = tri!(containers::get_field(*t, key));
+                }
+                Op::GetFieldOpt(key) => {
+                    let t = top!();
+                    *t = tri!(containers::get_field_opt(*t, key));
+                }
+                Op::SetField(key) => {
+                    let v = pop!();
+                    let a = pop!();
+                    tri!(containers::set_field(a, key, v));
+                }
+                Op::MakeCell => {
+                    let t = top!();
+                    *t = containers::make_cell(*t);
+                }
+                Op::CellGet => {
+                    let t = top!();
+                    *t = tri!(containers::cell_get(*t));
+                }
+                Op::CellSet => {
+                    let v = pop!();
+                    let c = pop!();
+                    tri!(containers::cell_set(c, v));
+                }
+                Op::MakeClosure(f, n) => {
+                    let at = self.stack.len() - n as usize;
+                    let v = tri!(containers::make_closure(f, &self.stack[at..]));
+                    self.stack.truncate(at);
+                    self.stack.push(v);
+                }
+                Op::GetCapture(i) => {
+                    let c = tri!(containers::closure_cell(closure, i as u32));
+                    self.stack.push(c);
+                }
+                Op::IterPrep => {
+                    let t = top!();
+                    *t = tri!(containers::iter_prep(*t));
+                }
+                Op::RangePrep => {
+                    let b = self.stack[self.stack.len() - 1];
+                    let a = self.stack[self.stack.len() - 2];
+                    let step = tri!(range::range_prep(a, b));
+                    self.stack.push(step);
+                }
+                Op::Len => {
+                    let t = top!();
+                    *t = tri!(containers::len(*t));
+                }
             }
         }
     }
@@ -362,7 +461,11 @@ impl<'p> Vm<'p> {
 
 impl Caller for Vm<'_> {
     fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
-        if let Some(i) = f.as_func() {
+        let target = match f.as_func() {
+            Some(i) => Some((i, Value::NIL)),
+            None => heap::closure(f).map(|c| (c.func(), f)),
+        };
+        if let Some((i, closure)) = target {
             let Some(func) = self.prog.funcs.get(i as usize) else {
                 return Err(RtError::new(format!("internal error: no function {i}")));
             };
@@ -375,7 +478,7 @@ impl Caller for Vm<'_> {
             let sp0 = self.stack.len();
             self.stack.extend_from_slice(args);
             let stop = self.frames.len();
-            self.enter(i, sp0);
+            self.enter(i, sp0, closure);
             let r = self.run_loop(stop);
             self.stack.truncate(sp0);
             r

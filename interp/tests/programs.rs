@@ -329,8 +329,8 @@ fn runtime_errors_in_main() {
             "abs expects a num, got str",
         ),
         (
-            vec![PushBuiltin(bif("try")), PushFunc(0), Call(1), Halt],
-            "try is not supported yet",
+            vec![PushBuiltin(bif("try")), Push(1), Call(1), Halt],
+            "try expects a fun, got num",
         ),
     ];
     for (code, message) in cases {

@@ -46,6 +46,7 @@ pub fn func(name: &str, arity: u8, num_locals: u16, code: Vec<u8>) -> Function {
         name: name.to_string(),
         arity,
         num_locals,
+        num_captures: 0,
         file: 0,
         code,
         lines: vec![LineEntry {

@@ -79,14 +79,32 @@ fn lexical_errors_through_the_api() {
 }
 
 #[test]
-fn unsupported_constructs_are_errors_not_panics() {
-    assert_eq!(error("x = [1, 2]\n"), "not supported yet: lists");
-    assert_eq!(error("f = \\(x) x\n"), "not supported yet: lambdas");
-    assert_eq!(error("i <- 0..3: prn i\n"), "not supported yet: '<-' loops");
+fn language_errors_of_the_whole_language() {
+    assert_eq!(error("use trl\n"), "unknown module 'trl'");
     assert_eq!(
-        error("f(x) =\n    g() = x\n    g()\n"),
-        "not supported yet: closures (a nested function reading 'x' of its parent)"
+        error("f() =\n    use \"x.ilu\"\n"),
+        "'use' is only allowed at the top level of a file"
     );
+    // Rebinding a local of an enclosing function, in any way but a parameter.
+    for src in [
+        "f() =\n    n = 0\n    g() =\n        n = n + 1\n    g\n",
+        "f() =\n    n = 0\n    h = \\() n\n    g() =\n        n <- [1]: prn n\n    g\n",
+        "f(n) =\n    g() =\n        def n = 2\n    g\n",
+        "f() =\n    n = 0\n    g() =\n        k() =\n            n = 1\n        k\n    g\n",
+    ] {
+        assert_eq!(error(src), "cannot assign to captured name 'n'", "{src}");
+    }
+    let d = first_diag(b"f() =\n    n = 0\n    g() =\n        n = n + 1\n    g\n");
+    assert_eq!((d.line, d.col), (4, 9));
+    assert_eq!(
+        d.hint.as_deref(),
+        Some(
+            "'n' is a local of the enclosing function 'f'; a nested function cannot rebind it: \
+             use another name, or keep the value in a list or object"
+        )
+    );
+    // Parameters shadow; top-level names are globals, never captured.
+    crate::helpers::compile("f(x) =\n    g = \\(x) x * 2\n    g(x)\nn = 0\nh() =\n    n = 1\n");
 }
 
 #[test]

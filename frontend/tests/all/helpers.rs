@@ -1,8 +1,9 @@
 //! Shared test helpers: compiling with verification, reading back
 //! instructions, and a tiny evaluator for the bytecode subset the frontend
-//! emits today (numbers, strings, booleans, nil, functions, `str`/`typ`/
-//! `len`), so that tests can check what compiled programs compute before the
-//! real interpreter exists.
+//! covers (numbers, strings, booleans, nil, functions, `str`/`typ`/`len`),
+//! so that tests can check what compiled programs compute without the real
+//! interpreter (which this crate does not depend on). Containers and
+//! closures are checked by codegen tests here and by the golden programs.
 
 use ilusm_bytecode::builtins::builtin_name;
 use ilusm_bytecode::{instructions, Constant, Instr, Module};
@@ -248,8 +249,13 @@ fn call(
                 };
                 stack.push(r);
             }
+            Instr::Len => {
+                let v = stack.pop().ok_or("underflow")?;
+                stack.push(call_builtin(m, 1, vec![v], out)?);
+            }
             Instr::Ret => return stack.pop().ok_or_else(|| "ret on empty stack".into()),
             Instr::Halt => return Ok(Value::Nil),
+            other => return Err(format!("test VM: unsupported instruction {other:?}")),
         }
     }
 }

@@ -110,9 +110,6 @@ fn layout_forms_from_decisions() {
                if tru: log(v) = prn v\nlog(9)\n\
                f() =\n    whl tru: brk\nprn(f())\n";
     assert_eq!(run(src), "2\n3\n5\n7\n9\nnil\n");
-    // Trailing commas parse (lists themselves are not compiled yet).
-    assert_eq!(
-        crate::helpers::error("prn([1, 2,], f(1,))\n"),
-        "not supported yet: lists"
-    );
+    // Trailing commas parse and compile.
+    crate::helpers::compile("f(x) = x\nprn([1, 2,], f(1,))\n");
 }

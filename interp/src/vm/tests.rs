@@ -20,6 +20,7 @@ fn func(name: &str, arity: u8, num_locals: u16, code: &[Instr]) -> Function {
         name: name.into(),
         arity,
         num_locals,
+        num_captures: 0,
         file: 0,
         code: bytes,
         lines,
@@ -111,6 +112,7 @@ fn re_entered_loops_unwind_only_their_own_frames() {
         ip: 4,
         base: 0,
         ret_sp: 0,
+        closure: Value::NIL,
     });
     let e = vm.call(Value::func(2), &[]).unwrap_err();
     assert_eq!(e.trace, vec![(2, 10)]);

@@ -78,6 +78,7 @@ pub fn func(name: &str, arity: u8, num_locals: u16, code: &[Instr]) -> Function 
         name: name.into(),
         arity,
         num_locals,
+        num_captures: 0,
         file: 0,
         code: bytes,
         lines,
