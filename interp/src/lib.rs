@@ -12,7 +12,6 @@
 //! end, so both paths give one meaning and identical error reports.
 
 mod load;
-mod range;
 mod vm;
 
 use std::rc::Rc;
@@ -58,7 +57,9 @@ pub fn run_with_io(module: &Module, args: Vec<String>, max_depth: u64, sinks: Si
                     }
                     Ok(prog) => {
                         let mut vm = vm::Vm::new(&prog, max_depth);
-                        match vm.call(Value::func(prog.entry), &[]) {
+                        // The collector scans the native stack from here down.
+                        let run = || vm.call(Value::func(prog.entry), &[]);
+                        match ilusm_runtime::gc::with_stack_base(run) {
                             Ok(_) => 0,
                             Err(e) => {
                                 io::write_err(e.render(&image).as_bytes());

@@ -120,7 +120,8 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         .iter()
         .map(|c| match c {
             Constant::Num(n) => Value::from_f64_canonical(*n),
-            Constant::Str(s) => heap::alloc_str(s),
+            // Pinned: the loaded code holds them for the whole run.
+            Constant::Str(s) => ilusm_runtime::gc::pin(heap::alloc_str(s)),
         })
         .collect();
     if module.entry as usize >= module.functions.len() {

@@ -16,7 +16,7 @@ use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
 use crate::load::{Op, Program};
-use crate::range;
+use ilusm_runtime::range;
 
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -461,6 +461,9 @@ impl<'p> Vm<'p> {
 
 impl Caller for Vm<'_> {
     fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
+        // SAFETY: `self` stays in place while this call runs; the collector
+        // reads its roots (below) at allocations inside it.
+        let _gc_roots = unsafe { ilusm_runtime::gc::register_roots(self as *const Self) };
         let target = match f.as_func() {
             Some(i) => Some((i, Value::NIL)),
             None => heap::closure(f).map(|c| (c.func(), f)),
@@ -487,6 +490,16 @@ impl Caller for Vm<'_> {
         } else {
             Err(RtError::new(format!("cannot call {}", type_name(f))))
         }
+    }
+}
+
+/// The collector's precise roots of the interpreter: the operand stack,
+/// the global slots and the frames' closures.
+impl ilusm_runtime::gc::RootSource for Vm<'_> {
+    fn trace_roots(&self, visit: &mut dyn FnMut(Value)) {
+        let values = self.stack.iter().chain(&self.globals);
+        values.for_each(|&v| visit(v));
+        self.frames.iter().for_each(|fr| visit(fr.closure));
     }
 }
 

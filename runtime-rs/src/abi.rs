@@ -250,6 +250,13 @@ pub extern "C" fn ilusm_rt_iter_prep(a: u64) -> u64 {
     to_abi(containers::iter_prep(Value(a)))
 }
 
+/// `range_prep`: the step (1 or -1) of the range `a..b` -> value|ERROR
+/// (bounds must be integers of magnitude at most 2^53).
+#[no_mangle]
+pub extern "C" fn ilusm_rt_range_prep(a: u64, b: u64) -> u64 {
+    to_abi(crate::range::range_prep(Value(a), Value(b)))
+}
+
 /// `len(a)` -> value|ERROR.
 #[no_mangle]
 pub extern "C" fn ilusm_rt_len(a: u64) -> u64 {

@@ -8,6 +8,7 @@
 use crate::containers;
 use crate::context;
 use crate::error::{arity_message, RtError, RtResult};
+use crate::gc;
 use crate::heap;
 use crate::ops;
 use crate::print::{self, type_name};
@@ -163,10 +164,16 @@ fn try_call(f: Value, caller: &mut dyn Caller) -> RtResult<Value> {
             (Value::NIL, heap::alloc_string(e.message))
         }
     };
+    // The result and the message are held across the allocations below,
+    // which may collect: root them (and the object) explicitly.
+    let roots = gc::TempRoots::new(&[val, err]);
     let r = heap::alloc_object(2);
+    roots.push(r);
     let o = heap::object(r).expect("a new object");
     o.set_str("val", val);
     o.set_str("err", err);
+    // Building the result never fails: a heap limit it exceeds is reported
+    // by the program's next allocating operation.
     Ok(r)
 }
 
@@ -193,14 +200,14 @@ fn call_plain(id: u16, args: &[Value]) -> RtResult<Value> {
             Ok(Value::NIL)
         }
         id::LEN => containers::len(a),
-        id::STR => Ok(if heap::string(a).is_some() {
+        id::STR => gc::ok(if heap::string(a).is_some() {
             a
         } else {
             heap::alloc_string(print::to_string(a))
         }),
         id::NUM => parse_arg(id, a).map(num),
         id::INT => parse_arg(id, a).map(|n| num(n.trunc())),
-        id::TYP => Ok(heap::alloc_str(type_name(a))),
+        id::TYP => gc::ok(heap::alloc_str(type_name(a))),
         id::ERR => Err(RtError::new(print::to_string(a))),
         id::ASR => {
             if ops::truthy(a) {
@@ -217,7 +224,7 @@ fn call_plain(id: u16, args: &[Value]) -> RtResult<Value> {
                 .then(|| char::from_u32(n as u32))
                 .flatten();
             match c {
-                Some(c) => Ok(heap::alloc_string(c.to_string())),
+                Some(c) => gc::ok(heap::alloc_string(c.to_string())),
                 None => Err(RtError::new(format!(
                     "chr: invalid code point {}",
                     print::num_to_string(n)

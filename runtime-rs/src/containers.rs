@@ -7,14 +7,22 @@
 //! when it is an integer `0 <= i < len` (strings count code points). Any
 //! other number (negative, fractional, NaN, too large) is out of range.
 //! Object keys must be strings; reading a missing key gives nil.
+//!
+//! Allocation: every operation that allocates returns its result through
+//! `gc::ok`, so exceeding the heap limit fails the operation with `out of
+//! memory`; those that grow a container in place end with a
+//! `gc::safepoint`. `make_list` and `make_cell` cannot fail (their ABI rows
+//! say so): a limit they exceed is reported by the next checking operation.
 
 use crate::error::{RtError, RtResult};
+use crate::gc;
 use crate::heap::{self, Kind};
 use crate::ops;
 use crate::print::{fmt_num, type_name};
 use crate::value::Value;
 
-/// A new list of `items` (the `make_list` instruction).
+/// A new list of `items` (the `make_list` instruction). Never fails: see
+/// the module docs for the heap limit.
 pub fn make_list(items: &[Value]) -> Value {
     heap::alloc_list(items.to_vec())
 }
@@ -31,7 +39,7 @@ pub fn make_object(pairs: &[Value]) -> RtResult<Value> {
             return Err(key_type_error(k));
         }
     }
-    Ok(o)
+    gc::ok(o)
 }
 
 /// `obj key must be a str, got T`.
@@ -89,7 +97,7 @@ fn index_impl(a: Value, i: Value, opt: bool) -> RtResult<Value> {
         Some(Kind::Str) => {
             let s = heap::string(a).expect("kind Str");
             match position("str", i, s.char_len())? {
-                Some(p) => Ok(char_string(s, p)),
+                Some(p) => gc::ok(char_string(s, p)),
                 None if opt => Ok(Value::NIL),
                 None => Err(out_of_range(i, "str", s.char_len())),
             }
@@ -128,6 +136,7 @@ pub fn set_index(a: Value, i: Value, v: Value) -> RtResult<Value> {
         Some(Kind::Object) => {
             key_of(i)?;
             heap::object(a).expect("kind Object").set(i, v);
+            gc::safepoint()?;
             Ok(Value::NIL)
         }
         _ => Err(RtError::new(format!("cannot assign into {}", type_name(a)))),
@@ -165,6 +174,7 @@ pub fn set_field(a: Value, key: Value, v: Value) -> RtResult<Value> {
     match heap::object(a) {
         Some(o) => {
             o.set(key, v);
+            gc::safepoint()?;
             Ok(Value::NIL)
         }
         None => Err(RtError::new(format!(
@@ -182,15 +192,20 @@ pub fn iter_prep(a: Value) -> RtResult<Value> {
     match heap::kind(a) {
         Some(Kind::List) => Ok(a),
         Some(Kind::Str) => {
-            let s = heap::str_of(a).expect("kind Str");
+            // `s` borrows the text of `a` across allocations, which may
+            // collect: keep `a` rooted. The characters go straight into the
+            // (rooted) result list, not into a vector the collector cannot see.
+            let _root = gc::TempRoots::new(&[a]);
+            let s = heap::string(a).expect("kind Str");
+            let out = heap::alloc_list(Vec::with_capacity(s.char_len()));
+            let list = heap::list(out).expect("a new list");
             let mut buf = [0u8; 4];
-            let chars = s
-                .chars()
-                .map(|c| heap::alloc_str(c.encode_utf8(&mut buf)))
-                .collect();
-            Ok(heap::alloc_list(chars))
+            for c in s.as_str().chars() {
+                list.push(heap::alloc_str(c.encode_utf8(&mut buf)));
+            }
+            gc::ok(out)
         }
-        Some(Kind::Object) => Ok(heap::alloc_list(
+        Some(Kind::Object) => gc::ok(heap::alloc_list(
             heap::object(a).expect("kind Object").keys(),
         )),
         _ => Err(RtError::new(format!(
@@ -220,6 +235,7 @@ pub fn len(a: Value) -> RtResult<Value> {
 pub fn psh(xs: Value, v: Value) -> RtResult<Value> {
     let l = heap::list(xs).ok_or_else(|| expects("psh", "a lst", xs))?;
     l.push(v);
+    gc::safepoint()?;
     Ok(xs)
 }
 
@@ -232,7 +248,7 @@ pub fn pop(xs: Value) -> RtResult<Value> {
 /// `kys(o)`: a new list of the keys, in order.
 pub fn kys(o: Value) -> RtResult<Value> {
     let obj = heap::object(o).ok_or_else(|| expects("kys", "an obj", o))?;
-    Ok(heap::alloc_list(obj.keys()))
+    gc::ok(heap::alloc_list(obj.keys()))
 }
 
 /// `has(c, k)`: an object has key `k` (a string); a list has an element
@@ -273,7 +289,8 @@ pub fn del(o: Value, k: Value) -> RtResult<Value> {
     Ok(o)
 }
 
-/// A new cell holding `v`.
+/// A new cell holding `v`. Never fails: see the module docs for the heap
+/// limit.
 pub fn make_cell(v: Value) -> Value {
     heap::alloc_cell(v)
 }
@@ -300,7 +317,7 @@ pub fn make_closure(func: u32, cells: &[Value]) -> RtResult<Value> {
             "internal error: a closure capture must be a cell",
         ));
     }
-    Ok(heap::alloc_closure(func, cells.to_vec()))
+    gc::ok(heap::alloc_closure(func, cells.to_vec()))
 }
 
 /// Cell `i` of closure `c`.

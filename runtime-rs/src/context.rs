@@ -10,9 +10,10 @@
 //!
 //! State kept here: the installed [`ProgramImage`] (for `<fun NAME>`,
 //! arity errors and `undefined name`), and the pending error of the native
-//! path (ARCHITECTURE.md invariant 4). The heap ([`crate::heap`]), the
-//! output sinks ([`crate::io`]) and the native tables ([`crate::native`])
-//! are thread-local in their own modules.
+//! path (ARCHITECTURE.md invariant 4). The heap ([`crate::heap`]) and its
+//! collector's registry and roots ([`crate::gc`]), the output sinks
+//! ([`crate::io`]) and the native tables ([`crate::native`]: constants and
+//! global slots, collector roots) are thread-local in their own modules.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,9 +27,13 @@ thread_local! {
     static PENDING: RefCell<Option<Box<RtError>>> = const { RefCell::new(None) };
 }
 
-/// Make `image` the program of this thread.
+/// Make `image` the program of this thread. Both back ends call this first
+/// on the program's thread; it also marks the thread as running a program
+/// for the collector (its `ILUSM_GC_STATS` line is printed when the thread
+/// ends).
 pub fn install_program(image: Rc<ProgramImage>) {
     PROGRAM.with(|p| *p.borrow_mut() = Some(image));
+    crate::gc::program_started();
 }
 
 /// The program of this thread, if one is installed.

@@ -2,22 +2,27 @@
 //!
 //! Every heap object starts with a [`Header`] carrying its [`Kind`], so any
 //! heap [`Value`] can be inspected without knowing its type in advance. Every
-//! allocation is recorded in a per-thread registry; today objects live until
-//! the thread that runs the program ends (the registry frees them then), and
-//! a tracing collector will later sit behind the same API (the `marked` bit
-//! in the header and the registry are its hooks). Callers never free.
+//! allocation is recorded in the per-thread registry of the collector
+//! ([`crate::gc`]), which frees objects no root reaches any more. Callers
+//! never free.
 //!
 //! The heap is thread-local: one program runs on one thread, and a value
 //! must not be used on a thread other than the one that allocated it.
 //!
-//! References returned by accessors such as [`string`] stay valid until the
-//! object is collected. Today that is the end of the thread; once the
-//! collector exists, a reference must not be held across an allocation
-//! unless the value is rooted.
+//! References returned by accessors such as [`string`] stay valid while the
+//! object is reachable. An allocation may collect: a value that Rust code
+//! needs after an allocation must be reachable from a root then. Locals,
+//! arguments and `&` references to objects are (the native stack is
+//! scanned); values kept only in a heap-allocated `Vec`, or a `&str` of a
+//! string whose value is otherwise dead, are not: root them with
+//! [`crate::gc::TempRoots`]. The new object itself is always safe: it is a
+//! root of the collection its own allocation triggers, so `alloc_list(v)`
+//! may be given freshly allocated elements.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::ptr::NonNull;
 
+use crate::gc;
 use crate::value::Value;
 
 mod kinds;
@@ -42,8 +47,9 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Header {
     kind: Kind,
-    /// For the future mark phase.
-    marked: Cell<bool>,
+    /// The collector's mark bit: set during a collection for objects
+    /// reached from the roots, clear at all other times.
+    pub(crate) marked: Cell<bool>,
 }
 
 impl Header {
@@ -94,27 +100,12 @@ impl StrObj {
     }
 }
 
-/// The per-thread registry of every live allocation.
-struct Heap {
-    objects: Vec<NonNull<Header>>,
-    bytes: usize,
-}
-
-impl Drop for Heap {
-    fn drop(&mut self) {
-        for obj in self.objects.drain(..) {
-            // SAFETY: every registered pointer came from `Box::into_raw` of
-            // the type its kind names, and is freed exactly once, here.
-            unsafe { free(obj) }
-        }
-    }
-}
-
 /// Free one object according to its kind.
 ///
 /// # Safety
-/// `obj` must be a registered, not yet freed object.
-unsafe fn free(obj: NonNull<Header>) {
+/// `obj` must be a registered, not yet freed object that no value refers to
+/// any more; the caller removes it from the registry.
+pub(crate) unsafe fn free(obj: NonNull<Header>) {
     match obj.as_ref().kind {
         Kind::Str => drop(Box::from_raw(obj.as_ptr() as *mut StrObj)),
         Kind::List => drop(Box::from_raw(obj.as_ptr() as *mut ListObj)),
@@ -126,25 +117,56 @@ unsafe fn free(obj: NonNull<Header>) {
     }
 }
 
-thread_local! {
-    static HEAP: RefCell<Heap> = const {
-        RefCell::new(Heap {
-            objects: Vec::new(),
-            bytes: 0,
-        })
-    };
+/// Size of the fixed part (the struct) of an object of kind `kind`: a
+/// pointer into that range keeps the object alive during stack scanning.
+pub(crate) fn fixed_size(kind: Kind) -> usize {
+    match kind {
+        Kind::Str => std::mem::size_of::<StrObj>(),
+        Kind::List => std::mem::size_of::<ListObj>(),
+        Kind::Object => std::mem::size_of::<ObjObj>(),
+        Kind::Closure => std::mem::size_of::<ClosureObj>(),
+        Kind::Cell => std::mem::size_of::<CellObj>(),
+        Kind::Buffer => std::mem::size_of::<Header>(),
+    }
 }
 
-fn register<T>(obj: Box<T>, extra_bytes: usize) -> Value {
-    let size = std::mem::size_of::<T>() + extra_bytes;
+/// The largest [`fixed_size`].
+pub(crate) const MAX_FIXED_SIZE: usize = 128;
+const _: () = assert!(
+    std::mem::size_of::<StrObj>() <= MAX_FIXED_SIZE
+        && std::mem::size_of::<ListObj>() <= MAX_FIXED_SIZE
+        && std::mem::size_of::<ObjObj>() <= MAX_FIXED_SIZE
+        && std::mem::size_of::<ClosureObj>() <= MAX_FIXED_SIZE
+        && std::mem::size_of::<CellObj>() <= MAX_FIXED_SIZE
+);
+
+/// Bytes an object holds now: its struct and its buffers at their current
+/// capacity (approximately, for hash indices). The collector sums these
+/// over the survivors of a collection.
+///
+/// # Safety
+/// `obj` must be a registered, not yet freed object.
+pub(crate) unsafe fn object_bytes(obj: NonNull<Header>) -> usize {
+    let p = obj.as_ptr();
+    let kind = obj.as_ref().kind;
+    fixed_size(kind)
+        + match kind {
+            Kind::Str => (&*(p as *const StrObj)).text.len(),
+            Kind::List => (&*(p as *const ListObj)).buffer_bytes(),
+            Kind::Object => (&*(p as *const ObjObj)).buffer_bytes(),
+            Kind::Closure => (&*(p as *const ClosureObj)).buffer_bytes(),
+            Kind::Cell | Kind::Buffer => 0,
+        }
+}
+
+fn register<T>(obj: Box<T>) -> Value {
     let ptr = Box::into_raw(obj);
-    HEAP.with(|h| {
-        let mut h = h.borrow_mut();
-        // SAFETY: Box::into_raw never returns null.
-        h.objects
-            .push(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
-        h.bytes += size;
-    });
+    // SAFETY: Box::into_raw never returns null; every kind's struct starts
+    // with its Header (repr(C)).
+    let header = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
+    // SAFETY: just made, not yet freed.
+    let bytes = unsafe { object_bytes(header) };
+    gc::register(header, bytes);
     Value::from_heap_ptr(ptr)
 }
 
@@ -155,15 +177,11 @@ pub fn alloc_string(text: String) -> Value {
     } else {
         text.chars().count()
     };
-    let extra = text.len();
-    register(
-        Box::new(StrObj {
-            header: Header::new(Kind::Str),
-            chars,
-            text: text.into_boxed_str(),
-        }),
-        extra,
-    )
+    register(Box::new(StrObj {
+        header: Header::new(Kind::Str),
+        chars,
+        text: text.into_boxed_str(),
+    }))
 }
 
 /// Allocate a string copied from `text`.
@@ -173,25 +191,22 @@ pub fn alloc_str(text: &str) -> Value {
 
 /// Allocate a list holding `items`.
 pub fn alloc_list(items: Vec<Value>) -> Value {
-    let extra = items.capacity() * std::mem::size_of::<Value>();
-    register(Box::new(ListObj::new(items)), extra)
+    register(Box::new(ListObj::new(items)))
 }
 
 /// Allocate an empty object with room for `capacity` keys.
 pub fn alloc_object(capacity: usize) -> Value {
-    let extra = capacity * std::mem::size_of::<(Value, Value)>();
-    register(Box::new(ObjObj::new(capacity)), extra)
+    register(Box::new(ObjObj::new(capacity)))
 }
 
 /// Allocate a cell holding `v`.
 pub fn alloc_cell(v: Value) -> Value {
-    register(Box::new(CellObj::new(v)), 0)
+    register(Box::new(CellObj::new(v)))
 }
 
 /// Allocate a closure of function `func` over `cells` (cell values).
 pub fn alloc_closure(func: u32, cells: Vec<Value>) -> Value {
-    let extra = cells.len() * std::mem::size_of::<Value>();
-    register(Box::new(ClosureObj::new(func, cells)), extra)
+    register(Box::new(ClosureObj::new(func, cells)))
 }
 
 /// The kind of a heap value, or `None` if `v` is not a heap reference.
@@ -268,12 +283,12 @@ pub fn str_of<'a>(v: Value) -> Option<&'a str> {
     string(v).map(StrObj::as_str)
 }
 
-/// Number of live objects and the bytes they hold, on this thread.
+/// Number of registered objects and the heap size in bytes (live after the
+/// last collection plus allocated since), on this thread. More in
+/// [`gc::stats`].
 pub fn stats() -> (usize, usize) {
-    HEAP.with(|h| {
-        let h = h.borrow();
-        (h.objects.len(), h.bytes)
-    })
+    let s = gc::stats();
+    (s.objects, s.heap_bytes)
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! ([`heap`]), the general case of every operator ([`ops`]) and container
 //! operation ([`containers`]), printing ([`print`](mod@print), [`io`]), the
 //! builtins ([`builtins`]), runtime errors and their reports ([`error`]),
-//! the program image ([`program`]), the `extern "C"` ABI called by native
-//! code ([`abi`]) and the native start-up ([`native`]).
+//! the garbage collector ([`gc`]), the program image ([`program`]), the
+//! `extern "C"` ABI called by native code ([`abi`]) and the native start-up
+//! ([`native`]).
 //! The interpreter calls it as Rust; AOT executables link it as a static
 //! library and reach it through [`abi`]; the JIT does both.
 //!
@@ -14,21 +15,23 @@
 //! and depends on no other ilusm crate (ARCHITECTURE.md). It does not run
 //! programs itself: executing instructions is the back ends' job.
 //!
-//! State: one program runs on one thread, and all runtime state (heap,
-//! output buffer, pending error, installed program) is thread-local; see
-//! [`context`].
+//! State: one program runs on one thread, and all runtime state (heap and
+//! collector, output buffer, pending error, installed program) is
+//! thread-local; see [`context`].
 
 pub mod abi;
 pub mod builtins;
 pub mod containers;
 pub mod context;
 pub mod error;
+pub mod gc;
 pub mod heap;
 pub mod io;
 pub mod native;
 pub mod ops;
 pub mod print;
 pub mod program;
+pub mod range;
 pub mod value;
 
 pub use builtins::Caller;

@@ -75,18 +75,44 @@ thread_local! {
 /// unassigned).
 fn install(image: &Rc<ProgramImage>, table: Vec<NativeFn>) {
     context::install_program(image.clone());
-    let constants = image
-        .constants
-        .iter()
-        .map(|c| match c {
-            ImageConstant::Num(n) => Value::from_f64_canonical(*n),
-            ImageConstant::Str(s) => heap::alloc_str(s),
-        })
-        .collect();
-    NATIVE.with(|n| *n.borrow_mut() = Some(NativeState { table, constants }));
     let globals = vec![Value::UNASSIGNED.0; image.globals.len()].into_boxed_slice();
     let len = globals.len();
     GLOBALS.with(|g| g.set((Box::into_raw(globals) as *mut u64, len)));
+    NATIVE.with(|n| {
+        *n.borrow_mut() = Some(NativeState {
+            table,
+            constants: Vec::with_capacity(image.constants.len()),
+        })
+    });
+    // Each constant goes into the (rooted) table as soon as it is made: an
+    // allocation may collect, and a vector being collected is not a root.
+    for c in &image.constants {
+        let v = match c {
+            ImageConstant::Num(n) => Value::from_f64_canonical(*n),
+            ImageConstant::Str(s) => heap::alloc_str(s),
+        };
+        NATIVE.with(|n| {
+            if let Some(state) = n.borrow_mut().as_mut() {
+                state.constants.push(v);
+            }
+        });
+    }
+}
+
+/// Visit the collector roots of the native path: the constants and the
+/// global slots (native code stores into those directly).
+pub(crate) fn trace_roots(visit: &mut dyn FnMut(Value)) {
+    NATIVE.with(|n| {
+        if let Some(state) = n.borrow().as_ref() {
+            state.constants.iter().for_each(|&v| visit(v));
+        }
+    });
+    let (ptr, len) = GLOBALS.with(|g| g.get());
+    if !ptr.is_null() {
+        // SAFETY: the live global slots made by `install`.
+        let slots = unsafe { std::slice::from_raw_parts(ptr, len) };
+        slots.iter().for_each(|&w| visit(Value(w)));
+    }
 }
 
 fn uninstall() {
@@ -152,12 +178,17 @@ impl Caller for NativeCaller {
 }
 
 /// Run a compiled program: `table[i]` is the generic entry of function `i`
-/// of `image`. Reads `ILUSM_MAX_DEPTH`; runs the entry function on a thread
-/// whose stack is sized from the limit; prints the report of an uncaught
-/// error. Returns the exit status: 0, 1 after a runtime error, 2 if the
-/// limit or the program is invalid. `args` are the program's arguments
-/// (without the executable's name).
+/// of `image`. Reads `ILUSM_MAX_DEPTH` and checks the collector's settings
+/// (`ILUSM_MAX_HEAP`, see [`crate::gc`]); runs the entry function on a
+/// thread whose stack is sized from the limit; prints the report of an
+/// uncaught error. Returns the exit status: 0, 1 after a runtime error, 2
+/// if a setting or the program is invalid. `args` are the program's
+/// arguments (without the executable's name).
 pub fn run_native(image: ProgramImage, table: Vec<NativeFn>, args: Vec<String>) -> i32 {
+    if let Err(msg) = crate::gc::check_env() {
+        eprintln!("error: {msg}");
+        return 2;
+    }
     match max_depth_from_env() {
         Ok(limit) => run_native_with_limit(image, table, args, limit),
         Err(msg) => {
@@ -205,28 +236,32 @@ pub fn run_native_with_io(
         .name("ilusm".into())
         .stack_size(stack_size(limit))
         .spawn(move || {
-            if let Some((out, err)) = sinks {
-                io::set_sinks(out, err);
-            }
-            let image = Rc::new(image);
-            install(&image, table);
-            let entry = NATIVE.with(|n| n.borrow().as_ref().map(|s| s.table[image.entry as usize]));
-            let status = match entry {
-                Some(entry) => {
-                    let r = entry(Value::NIL.0, std::ptr::NonNull::<u64>::dangling().as_ptr());
-                    if r == Value::ERROR.0 {
-                        let e = context::take_pending();
-                        io::write_err(e.render(&image).as_bytes());
-                        1
-                    } else {
-                        0
-                    }
+            // Collections scan the native stack from here down.
+            crate::gc::with_stack_base(move || {
+                if let Some((out, err)) = sinks {
+                    io::set_sinks(out, err);
                 }
-                None => 2,
-            };
-            io::flush_out();
-            uninstall();
-            status
+                let image = Rc::new(image);
+                install(&image, table);
+                let entry =
+                    NATIVE.with(|n| n.borrow().as_ref().map(|s| s.table[image.entry as usize]));
+                let status = match entry {
+                    Some(entry) => {
+                        let r = entry(Value::NIL.0, std::ptr::NonNull::<u64>::dangling().as_ptr());
+                        if r == Value::ERROR.0 {
+                            let e = context::take_pending();
+                            io::write_err(e.render(&image).as_bytes());
+                            1
+                        } else {
+                            0
+                        }
+                    }
+                    None => 2,
+                };
+                io::flush_out();
+                uninstall();
+                status
+            })
         });
     match thread.map(|t| t.join()) {
         Ok(Ok(status)) => status,

@@ -5,6 +5,7 @@
 //! is correct on any input.
 
 use crate::error::{RtError, RtResult};
+use crate::gc;
 use crate::heap::{self, Kind};
 use crate::print::{self, type_name};
 use crate::value::Value;
@@ -37,24 +38,24 @@ pub fn add(a: Value, b: Value) -> RtResult<Value> {
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
             s.push_str(y);
-            Ok(heap::alloc_string(s))
+            gc::ok(heap::alloc_string(s))
         }
         (Some(x), None) => {
             let mut s = x.to_owned();
             print::display(b, &mut s);
-            Ok(heap::alloc_string(s))
+            gc::ok(heap::alloc_string(s))
         }
         (None, Some(y)) => {
             let mut s = print::to_string(a);
             s.push_str(y);
-            Ok(heap::alloc_string(s))
+            gc::ok(heap::alloc_string(s))
         }
         (None, None) => match (heap::list(a), heap::list(b)) {
             (Some(x), Some(y)) => {
                 let mut items = Vec::with_capacity(x.len() + y.len());
                 items.extend(x.to_vec());
                 items.extend(y.to_vec());
-                Ok(heap::alloc_list(items))
+                gc::ok(heap::alloc_list(items))
             }
             _ => Err(binary_error("add", a, b)),
         },
@@ -174,7 +175,7 @@ pub fn concat(values: &[Value]) -> RtResult<Value> {
     for &v in values {
         print::display(v, &mut s);
     }
-    Ok(heap::alloc_string(s))
+    gc::ok(heap::alloc_string(s))
 }
 
 #[cfg(test)]

@@ -16,7 +16,14 @@ fn lst(items: &[Value]) -> Value {
 }
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
-    let kv: Vec<Value> = pairs.iter().flat_map(|&(k, v)| [s(k), v]).collect();
+    // `kv` is not a root: the keys are rooted while it is built.
+    let roots = crate::gc::TempRoots::new(&[]);
+    let mut kv = Vec::new();
+    for &(k, v) in pairs {
+        let key = s(k);
+        roots.push(key);
+        kv.extend([key, v]);
+    }
     make_object(&kv).unwrap()
 }
 

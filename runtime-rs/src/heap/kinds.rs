@@ -11,7 +11,9 @@
 //! **For the collector.** Every kind has `trace(&self, visit)`, which calls
 //! `visit` on each value it holds (see [`super::trace_children`]). Objects
 //! are never moved: object keys are indexed by pointer to their (immutable)
-//! key strings, which the object keeps alive through its entries.
+//! key strings, which the object keeps alive through its entries. Growing
+//! buffers report their growth to the collector's accounting (`gc::grew`),
+//! which never collects: no collection can start inside these methods.
 
 use std::borrow::Borrow;
 use std::cell::{Cell, UnsafeCell};
@@ -19,7 +21,10 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use super::{string, Header, Kind, StrObj};
+use crate::gc;
 use crate::value::Value;
+
+const WORD: usize = std::mem::size_of::<Value>();
 
 /// A mutable, growable list.
 #[repr(C)]
@@ -73,7 +78,14 @@ impl ListObj {
 
     #[inline]
     pub fn push(&self, x: Value) {
-        self.with(|v| v.push(x))
+        let grown = self.with(|v| {
+            let cap = v.capacity();
+            v.push(x);
+            v.capacity() - cap
+        });
+        if grown > 0 {
+            gc::grew(grown * WORD);
+        }
     }
 
     #[inline]
@@ -89,7 +101,17 @@ impl ListObj {
     /// Append a copy of `other`'s elements (`other` may be `self`).
     pub fn extend_from(&self, other: &ListObj) {
         let more = other.to_vec();
-        self.with(|v| v.extend_from_slice(&more))
+        let grown = self.with(|v| {
+            let cap = v.capacity();
+            v.extend_from_slice(&more);
+            v.capacity() - cap
+        });
+        gc::grew(grown * WORD);
+    }
+
+    /// Bytes of the element buffer (its capacity).
+    pub(crate) fn buffer_bytes(&self) -> usize {
+        self.with(|v| v.capacity() * WORD)
     }
 
     /// Call `visit` on every element.
@@ -172,6 +194,13 @@ impl ObjMap {
         self.index = Some(ix);
     }
 
+    /// Bytes of the entry buffer and (approximately) the hash index.
+    fn bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(KeyRef, usize)>() + 1;
+        self.entries.capacity() * std::mem::size_of::<(Value, Value)>()
+            + self.index.as_ref().map_or(0, |ix| ix.capacity() * slot)
+    }
+
     /// Drop deleted entries (keeping order) and renumber the index.
     fn compact(&mut self) {
         self.entries.retain(|(k, _)| *k != DELETED);
@@ -235,11 +264,12 @@ impl ObjObj {
         let Some(ks) = string(key) else {
             return false;
         };
-        self.with(|m| {
+        let grown = self.with(|m| {
             if let Some(p) = m.find(ks.as_str()) {
                 m.entries[p].1 = v;
-                return;
+                return 0;
             }
+            let before = m.bytes();
             m.entries.push((key, v));
             m.live += 1;
             let pos = m.entries.len() - 1;
@@ -250,8 +280,15 @@ impl ObjObj {
                 None if m.live > INDEX_THRESHOLD => m.build_index(),
                 None => {}
             }
+            m.bytes().saturating_sub(before)
         });
+        gc::grew(grown);
         true
+    }
+
+    /// Bytes of the entry buffer and hash index.
+    pub(crate) fn buffer_bytes(&self) -> usize {
+        self.with(|m| m.bytes())
     }
 
     /// Set `key` given as text, allocating the key string only if the key
@@ -398,5 +435,10 @@ impl ClosureObj {
 
     pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
         self.cells.iter().for_each(|&c| visit(c))
+    }
+
+    /// Bytes of the captured-cell array.
+    pub(crate) fn buffer_bytes(&self) -> usize {
+        self.cells.len() * WORD
     }
 }

@@ -1,12 +1,8 @@
-//! `range_prep`: the check and direction of an inclusive `a..b` range loop.
-//!
-//! This is the general case of an operation and belongs in `ilusm-runtime`
-//! (ARCHITECTURE.md invariant 1; the native lowering needs it as an ABI
-//! function too). It lives here until the runtime exports it; the message
-//! is the one the runtime must use.
+//! `range_prep`: the check and direction of an inclusive `a..b` range loop,
+//! shared by the interpreter and native code (`ilusm_rt_range_prep`).
 
-use ilusm_runtime::print::{fmt_num, type_name};
-use ilusm_runtime::{RtError, RtResult, Value};
+use crate::print::{fmt_num, type_name};
+use crate::{RtError, RtResult, Value};
 
 /// The step of the range `a..b`: `1` when `a <= b`, else `-1`. Both bounds
 /// must be integer numbers (finite, no fraction), else the error
@@ -14,7 +10,7 @@ use ilusm_runtime::{RtError, RtResult, Value};
 /// a non-number), and at most 2^53 in magnitude (where every integer is a
 /// double, so stepping by one reaches the end), else
 /// `range bound X is too large (the limit is 2^53)`.
-pub(crate) fn range_prep(a: Value, b: Value) -> RtResult<Value> {
+pub fn range_prep(a: Value, b: Value) -> RtResult<Value> {
     let x = integer_bound(a)?;
     let y = integer_bound(b)?;
     Ok(Value::from_f64(if x <= y { 1.0 } else { -1.0 }))

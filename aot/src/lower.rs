@@ -1,0 +1,665 @@
+//! The lowering: every bytecode function becomes a *direct entry* `(env, i64 × arity) -> i64` and
+//! a *generic entry* `extern "C" fn(env: u64, argv: *const u64) -> u64` (the runtime's
+//! `NativeFn`; `env` is the closure being called, or nil), generic over the Cranelift
+//! [`Module`] so that objects and the JIT get the very same code.
+//!
+//! Per function, the operand stack is a compile-time `Vec` of SSA values; every jump target is a
+//! block with one parameter per live stack entry (depths agree at joins: the input is verified).
+//! Locals are `cranelift-frontend` variables. Calls that can fail are followed by a check that
+//! branches to the function's one error block, which records `(function, pc)` with
+//! `ilusm_rt_trace`, leaves the frame (depth - 1) and returns `Value::ERROR`.
+//! The per-opcode fast paths live in `lower_ops.rs`, containers and closures in `lower_heap.rs`.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
+    StackSlotKind, UserFuncName, Value,
+};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_module::{FuncId, Linkage, Module};
+use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcModule};
+
+use crate::abi::{self, RtFn, RuntimeDecls, ERROR, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
+use crate::AotError;
+
+/// The value type (a NaN-boxed word).
+pub(crate) const V: types::Type = types::I64;
+
+/// The functions of one lowered bytecode module, by bytecode function index.
+pub(crate) struct Lowered {
+    pub direct: Vec<FuncId>,
+    pub generic: Vec<FuncId>,
+}
+
+/// Memory flags for accesses the runtime guarantees to be valid and aligned.
+pub(crate) fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// A symbol-friendly form of a function name (`<main>` -> `main`, `a.b` -> `a_b`).
+fn symbol_suffix(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '<' && *c != '>')
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// Declare and define the direct and generic entries of every function of `bc` in `m`.
+/// With `clif`, the textual IR of every function is appended to it.
+pub(crate) fn lower_module<M: Module>(
+    m: &mut M,
+    bc: &BcModule,
+    rt: &mut RuntimeDecls,
+    mut clif: Option<&mut String>,
+) -> Result<Lowered, AotError> {
+    let mut direct = Vec::with_capacity(bc.functions.len());
+    let mut generic = Vec::with_capacity(bc.functions.len());
+    for (i, f) in bc.functions.iter().enumerate() {
+        let name = format!("ilusm_fn{i}_{}", symbol_suffix(&f.name));
+        // Direct entry: (env, arg1 .. argN) -> value.
+        let params = vec![V; f.arity as usize + 1];
+        let sig = abi::signature(m, &params, Some(V));
+        direct.push(m.declare_function(&name, Linkage::Local, &sig)?);
+        // Generic entry (`NativeFn`): (env, argv) -> value.
+        let gsig = abi::signature(m, &[V, PTR], Some(V));
+        generic.push(m.declare_function(&format!("{name}_generic"), Linkage::Local, &gsig)?);
+    }
+
+    let mut ctx = m.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let cfg = m.target_config();
+    for (i, f) in bc.functions.iter().enumerate() {
+        let index = i as u32;
+        // Direct entry.
+        m.clear_context(&mut ctx);
+        ctx.func.signature = m
+            .declarations()
+            .get_function_decl(direct[i])
+            .signature
+            .clone();
+        ctx.func.name = UserFuncName::user(0, direct[i].as_u32());
+        {
+            let instrs = decode(f, index)?;
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let mut lw = FnLower {
+                b,
+                m: &mut *m,
+                rt: &mut *rt,
+                bc,
+                direct: &direct,
+                index,
+                is_entry: index == bc.entry,
+                stack: Vec::new(),
+                locals: Vec::new(),
+                env: None,
+                captures: HashMap::new(),
+                refs: HashMap::new(),
+                err_block: None,
+                globals: None,
+                spill: None,
+            };
+            lw.lower_body(f, &instrs)?;
+            let FnLower { mut b, .. } = lw;
+            b.seal_all_blocks();
+            b.finalize(cfg);
+        }
+        let header = format!("; function {index}: {} (direct entry)\n", f.name);
+        define(m, &mut ctx, direct[i], clif.as_deref_mut(), &header)?;
+
+        // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry.
+        m.clear_context(&mut ctx);
+        ctx.func.signature = m
+            .declarations()
+            .get_function_decl(generic[i])
+            .signature
+            .clone();
+        ctx.func.name = UserFuncName::user(0, generic[i].as_u32());
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let (env, argv) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+            let mut args = vec![env];
+            for k in 0..f.arity as i32 {
+                args.push(b.ins().load(V, trusted(), argv, k * 8));
+            }
+            let callee = m.declare_func_in_func(direct[i], b.func);
+            let call = b.ins().call(callee, &args);
+            let r = b.inst_results(call)[0];
+            b.ins().return_(&[r]);
+            b.seal_all_blocks();
+            b.finalize(cfg);
+        }
+        let header = format!("; function {index}: {} (generic entry)\n", f.name);
+        define(m, &mut ctx, generic[i], clif.as_deref_mut(), &header)?;
+    }
+    Ok(Lowered { direct, generic })
+}
+
+/// Verify (debug builds), print (if asked) and define one function.
+pub(crate) fn define<M: Module>(
+    m: &mut M,
+    ctx: &mut Context,
+    id: FuncId,
+    clif: Option<&mut String>,
+    header: &str,
+) -> Result<(), AotError> {
+    if cfg!(debug_assertions) {
+        if let Err(errors) = cranelift_codegen::verify_function(&ctx.func, m.isa()) {
+            let text =
+                cranelift_codegen::print_errors::pretty_verifier_error(&ctx.func, None, errors);
+            return Err(AotError::Codegen(format!("{header}{text}")));
+        }
+    }
+    if let Some(out) = clif {
+        out.push_str(header);
+        out.push_str(&ctx.func.display().to_string());
+        out.push('\n');
+    }
+    m.define_function(id, ctx)
+        .map_err(|e| AotError::Codegen(format!("{}{e:?}", header.trim_start_matches("; "))))
+}
+
+fn decode(f: &BcFunction, index: u32) -> Result<Vec<(u32, Instr)>, AotError> {
+    instructions(&f.code)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AotError::Codegen(format!("function {index} ({}): {e}", f.name)))
+}
+
+/// The operand stack depth before each instruction, `None` for unreachable ones. Relies on the
+/// verifier's guarantee that depths agree along all paths.
+pub(crate) fn stack_depths(instrs: &[(u32, Instr)]) -> Vec<Option<usize>> {
+    let index_of: HashMap<u32, usize> = instrs
+        .iter()
+        .enumerate()
+        .map(|(i, (pc, _))| (*pc, i))
+        .collect();
+    let mut depth = vec![None; instrs.len()];
+    let mut work = vec![(0usize, 0usize)];
+    while let Some((i, d)) = work.pop() {
+        if i >= instrs.len() || depth[i].is_some() {
+            continue;
+        }
+        depth[i] = Some(d);
+        let ins = instrs[i].1;
+        let (pop, push) = ins.stack_effect();
+        let after = d.saturating_sub(pop) + push;
+        if let Some(t) = ins.jump_target() {
+            if let Some(&j) = index_of.get(&t) {
+                work.push((j, after));
+            }
+        }
+        if !ins.opcode().is_terminator() {
+            work.push((i + 1, after));
+        }
+    }
+    depth
+}
+
+fn is_comparison(ins: Instr) -> bool {
+    matches!(
+        ins,
+        Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge | Instr::Eq | Instr::Ne
+    )
+}
+
+/// The state of lowering one function's direct entry.
+pub(crate) struct FnLower<'a, 'm, M: Module> {
+    pub b: FunctionBuilder<'a>,
+    pub m: &'m mut M,
+    pub rt: &'m mut RuntimeDecls,
+    pub bc: &'m BcModule,
+    pub direct: &'m [FuncId],
+    /// Index of this function (for traces).
+    pub index: u32,
+    /// The entry function (`<main>`) runs at depth 0 and has no depth prologue or epilogue.
+    pub is_entry: bool,
+    /// The operand stack.
+    pub stack: Vec<Value>,
+    locals: Vec<Variable>,
+    /// The closure being run (nil for plain functions): the direct entry's first parameter.
+    env: Option<Value>,
+    /// Captured cells, fetched once at entry (`get_capture I`).
+    captures: HashMap<u16, Value>,
+    refs: HashMap<FuncId, FuncRef>,
+    err_block: Option<Block>,
+    /// Base of the global slots (from `ilusm_rt_globals()` at entry), if the function uses globals.
+    globals: Option<Value>,
+    /// Scratch memory for argument vectors (one per function, sized for the largest).
+    spill: Option<StackSlot>,
+}
+
+impl<M: Module> FnLower<'_, '_, M> {
+    /// A `FuncRef` for `id` in this function (imported once).
+    pub fn func_ref(&mut self, id: FuncId) -> FuncRef {
+        if let Some(&r) = self.refs.get(&id) {
+            return r;
+        }
+        let r = self.m.declare_func_in_func(id, self.b.func);
+        self.refs.insert(id, r);
+        r
+    }
+
+    /// Call a runtime function; its result, if it has one.
+    pub fn call_rt(&mut self, f: RtFn, args: &[Value]) -> Option<Value> {
+        let id = self.rt.func(self.m, f);
+        let r = self.func_ref(id);
+        let call = self.b.ins().call(r, args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    pub fn iconst(&mut self, bits: u64) -> Value {
+        self.b.ins().iconst(V, bits as i64)
+    }
+
+    pub fn pop(&mut self) -> Value {
+        self.stack
+            .pop()
+            .expect("verified bytecode: stack underflow")
+    }
+
+    /// Pop the top `n` values, bottom first.
+    pub fn pop_n(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    /// Branch to the error path for `pc` when `v` is `Value::ERROR`; continue in a fresh block.
+    pub fn check_error(&mut self, v: Value, pc: u32) {
+        let is_err = self.b.ins().icmp_imm_u(IntCC::Equal, v, ERROR as i64);
+        let err = self.err_block();
+        let pcv = self.b.ins().iconst(types::I32, pc as i64);
+        let cont = self.b.create_block();
+        self.b
+            .ins()
+            .brif(is_err, err, &[BlockArg::Value(pcv)], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Go to the error path for `pc` unconditionally (the current block ends).
+    pub fn jump_error(&mut self, pc: u32) {
+        let err = self.err_block();
+        let pcv = self.b.ins().iconst(types::I32, pc as i64);
+        self.b.ins().jump(err, &[BlockArg::Value(pcv)]);
+    }
+
+    fn err_block(&mut self) -> Block {
+        if let Some(b) = self.err_block {
+            return b;
+        }
+        let b = self.b.create_block();
+        self.b.append_block_param(b, types::I32);
+        self.b.set_cold_block(b);
+        self.err_block = Some(b);
+        b
+    }
+
+    /// Address of the call-depth counter or its limit.
+    fn depth_addr(&mut self, max: bool) -> Value {
+        let symbol = if max {
+            abi::MAX_DEPTH_SYMBOL
+        } else {
+            abi::DEPTH_SYMBOL
+        };
+        let id = self.rt.data(self.m, symbol);
+        let gv = self.m.declare_data_in_func(id, self.b.func);
+        self.b.ins().symbol_value(PTR, gv)
+    }
+
+    /// `depth -= 1` when leaving a non-entry function.
+    fn leave_frame(&mut self) {
+        if !self.is_entry {
+            let addr = self.depth_addr(false);
+            let d = self.b.ins().load(V, trusted(), addr, 0);
+            let d = self.b.ins().iadd_imm_s(d, -1);
+            self.b.ins().store(trusted(), d, addr, 0);
+        }
+    }
+
+    fn return_value(&mut self, v: Value) {
+        self.leave_frame();
+        self.b.ins().return_(&[v]);
+    }
+
+    /// `depth += 1`, or fail with stack overflow (untraced, undecremented: the caller traces).
+    fn prologue(&mut self) {
+        let addr = self.depth_addr(false);
+        let d = self.b.ins().load(V, trusted(), addr, 0);
+        let d1 = self.b.ins().iadd_imm_s(d, 1);
+        let max_addr = self.depth_addr(true);
+        let max = self.b.ins().load(V, trusted(), max_addr, 0);
+        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, d1, max);
+        let overflow = self.b.create_block();
+        let body = self.b.create_block();
+        self.b.ins().brif(over, overflow, &[], body, &[]);
+        self.b.set_cold_block(overflow);
+        self.b.switch_to_block(overflow);
+        self.call_rt(RtFn::StackOverflow, &[]);
+        let e = self.iconst(ERROR);
+        self.b.ins().return_(&[e]);
+        self.b.switch_to_block(body);
+        self.b.ins().store(trusted(), d1, addr, 0);
+    }
+
+    /// Captured cell `i` (fetched at entry).
+    pub fn capture(&mut self, i: u16) -> Value {
+        self.captures[&i]
+    }
+
+    /// Store `vals` into the spill slot; its address (null for no values).
+    pub fn spill(&mut self, vals: &[Value]) -> Value {
+        if vals.is_empty() {
+            return self.b.ins().iconst(PTR, 0);
+        }
+        let slot = self
+            .spill
+            .expect("spill slot sized for every argument vector");
+        for (k, &v) in vals.iter().enumerate() {
+            self.b.ins().stack_store(PTR, v, slot, (k * 8) as i32);
+        }
+        self.b.ins().stack_addr(PTR, slot, 0)
+    }
+
+    fn lower_body(&mut self, f: &BcFunction, instrs: &[(u32, Instr)]) -> Result<(), AotError> {
+        let depths = stack_depths(instrs);
+        // One block per reachable jump target, with a parameter per stack entry.
+        let index_of: HashMap<u32, usize> = instrs
+            .iter()
+            .enumerate()
+            .map(|(i, (pc, _))| (*pc, i))
+            .collect();
+        let mut targets: HashMap<u32, Block> = HashMap::new();
+        for (i, (_, ins)) in instrs.iter().enumerate() {
+            let Some(t) = ins.jump_target() else { continue };
+            if depths[i].is_none() || targets.contains_key(&t) {
+                continue;
+            }
+            let Some(d) = index_of.get(&t).and_then(|&j| depths[j]) else {
+                continue;
+            };
+            let blk = self.b.create_block();
+            for _ in 0..d {
+                self.b.append_block_param(blk, V);
+            }
+            targets.insert(t, blk);
+        }
+
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        // params[0] is the env (the closure called, or nil); the arguments follow.
+        self.env = Some(self.b.block_params(entry)[0]);
+        let params = self.b.block_params(entry)[1..].to_vec();
+        if !self.is_entry {
+            self.prologue();
+        }
+        let nil = self.iconst(NIL);
+        for k in 0..f.num_locals.max(f.arity as u16) as usize {
+            let var = self.b.declare_var(V);
+            let init = params.get(k).copied().unwrap_or(nil);
+            self.b.def_var(var, init);
+            self.locals.push(var);
+        }
+        let uses_globals = instrs
+            .iter()
+            .any(|(_, i)| matches!(i, Instr::GetGlobal(_) | Instr::SetGlobal(_)));
+        if uses_globals {
+            self.globals = self.call_rt(RtFn::Globals, &[]);
+        }
+        // The cells of the closure do not change while it runs: fetch each once.
+        for &(pc, ins) in instrs {
+            if let Instr::GetCapture(i) = ins {
+                if !self.captures.contains_key(&i) {
+                    let env = self.env.expect("env parameter");
+                    let iv = self.b.ins().iconst(types::I32, i as i64);
+                    let cell = self.call_checked(RtFn::ClosureCell, &[env, iv], pc);
+                    self.captures.insert(i, cell);
+                }
+            }
+        }
+        let max_argv = instrs
+            .iter()
+            .map(|(_, i)| match *i {
+                Instr::Print(n) | Instr::Call(n) => n as u32,
+                Instr::CallBuiltin { argc, .. } => argc as u32,
+                Instr::Concat(n) | Instr::MakeList(n) => n as u32,
+                Instr::MakeObject(n) => 2 * n as u32,
+                Instr::MakeClosure { captures, .. } => captures as u32,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        if max_argv > 0 {
+            let data = StackSlotData::new(StackSlotKind::ExplicitSlot, max_argv * 8, 3);
+            self.spill = Some(self.b.create_sized_stack_slot(data));
+        }
+
+        let mut live = true;
+        let mut fused = false;
+        for (i, &(pc, ins)) in instrs.iter().enumerate() {
+            if std::mem::take(&mut fused) {
+                continue;
+            }
+            if let Some(&blk) = targets.get(&pc) {
+                if live {
+                    let args: Vec<BlockArg> =
+                        self.stack.iter().map(|&v| BlockArg::Value(v)).collect();
+                    self.b.ins().jump(blk, &args);
+                }
+                self.b.switch_to_block(blk);
+                self.stack = self.b.block_params(blk).to_vec();
+                live = true;
+            }
+            if !live || depths[i].is_none() {
+                continue;
+            }
+            debug_assert_eq!(depths[i], Some(self.stack.len()), "pc {pc}");
+            // A comparison feeding a conditional jump (that is not itself a jump target) branches
+            // on the comparison directly.
+            if let (true, Some(&(next_pc, next))) = (is_comparison(ins), instrs.get(i + 1)) {
+                if let (Instr::JumpIf(t) | Instr::JumpIfNot(t), false) =
+                    (next, targets.contains_key(&next_pc))
+                {
+                    let branch_if = matches!(next, Instr::JumpIf(_));
+                    self.compare_branch(ins, pc, branch_if, targets[&t]);
+                    fused = true;
+                    continue;
+                }
+            }
+            live = self.lower_instr(pc, ins, &targets);
+        }
+        if live {
+            // Verified code never falls off the end; keep the IR well formed anyway.
+            let nil = self.iconst(NIL);
+            self.return_value(nil);
+        }
+        if let Some(err) = self.err_block {
+            self.b.switch_to_block(err);
+            let pc = self.b.block_params(err)[0];
+            let func = self.b.ins().iconst(types::I32, self.index as i64);
+            self.call_rt(RtFn::Trace, &[func, pc]);
+            let e = self.iconst(ERROR);
+            self.return_value(e);
+        }
+        Ok(())
+    }
+
+    fn block_args(&self) -> Vec<BlockArg> {
+        self.stack.iter().map(|&v| BlockArg::Value(v)).collect()
+    }
+
+    /// Lower one instruction; whether control falls through to the next.
+    fn lower_instr(&mut self, pc: u32, ins: Instr, targets: &HashMap<u32, Block>) -> bool {
+        match ins {
+            Instr::Push(k) => {
+                let v = match &self.bc.constants[k as usize] {
+                    ilusm_bytecode::Constant::Num(n) => self.iconst(abi::number_bits(*n)),
+                    ilusm_bytecode::Constant::Str(_) => {
+                        let kv = self.b.ins().iconst(types::I32, k as i64);
+                        self.call_rt(RtFn::Const, &[kv])
+                            .expect("const returns a value")
+                    }
+                };
+                self.stack.push(v);
+            }
+            Instr::Pop => {
+                self.pop();
+            }
+            Instr::Dup => {
+                let v = *self
+                    .stack
+                    .last()
+                    .expect("verified bytecode: dup on empty stack");
+                self.stack.push(v);
+            }
+            Instr::PushNil => {
+                let v = self.iconst(NIL);
+                self.stack.push(v);
+            }
+            Instr::PushTrue => {
+                let v = self.iconst(abi::TRUE);
+                self.stack.push(v);
+            }
+            Instr::PushFalse => {
+                let v = self.iconst(abi::FALSE);
+                self.stack.push(v);
+            }
+            Instr::PushFunc(fi) => {
+                let v = self.iconst((TAG_FUNC << 48) | fi as u64);
+                self.stack.push(v);
+            }
+            Instr::PushBuiltin(bi) => {
+                let v = self.iconst((TAG_BUILTIN << 48) | bi as u64);
+                self.stack.push(v);
+            }
+            Instr::Add | Instr::Sub | Instr::Mul | Instr::Div => self.arith(ins, pc),
+            Instr::Mod => self.modulo(pc),
+            Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => self.compare(ins, pc),
+            Instr::Eq | Instr::Ne => self.equality(ins),
+            Instr::Neg => self.neg(pc),
+            Instr::Not => self.not(),
+            Instr::GetLocal(l) => {
+                let v = self.b.use_var(self.locals[l as usize]);
+                self.stack.push(v);
+            }
+            Instr::SetLocal(l) => {
+                let v = self.pop();
+                self.b.def_var(self.locals[l as usize], v);
+            }
+            Instr::GetGlobal(g) => self.get_global(g, pc),
+            Instr::SetGlobal(g) => {
+                let v = self.pop();
+                let base = self.globals.expect("globals base loaded at entry");
+                let addr = self.b.ins().iadd_imm_s(base, g as i64 * 8);
+                self.b.ins().store(trusted(), v, addr, 0);
+            }
+            Instr::Jump(t) => {
+                let args = self.block_args();
+                self.b.ins().jump(targets[&t], &args);
+                return false;
+            }
+            Instr::JumpIf(t) | Instr::JumpIfNot(t) => {
+                let c = self.pop();
+                let truth = self.truthy(c);
+                let args = self.block_args();
+                let fall = self.b.create_block();
+                if matches!(ins, Instr::JumpIf(_)) {
+                    self.b.ins().brif(truth, targets[&t], &args, fall, &[]);
+                } else {
+                    self.b.ins().brif(truth, fall, &[], targets[&t], &args);
+                }
+                self.b.switch_to_block(fall);
+            }
+            Instr::CallDirect { func, argc } => {
+                let mut args = vec![self.iconst(NIL)];
+                args.extend(self.pop_n(argc as usize));
+                let callee = self.func_ref(self.direct[func as usize]);
+                let call = self.b.ins().call(callee, &args);
+                let r = self.b.inst_results(call)[0];
+                self.check_error(r, pc);
+                self.stack.push(r);
+            }
+            Instr::Call(n) => {
+                let args = self.pop_n(n as usize);
+                let callee = self.pop();
+                let argv = self.spill(&args);
+                let argc = self.b.ins().iconst(types::I32, n as i64);
+                let r = self
+                    .call_rt(RtFn::CallValue, &[callee, argv, argc])
+                    .unwrap();
+                self.check_error(r, pc);
+                self.stack.push(r);
+            }
+            Instr::CallBuiltin { builtin, argc } => {
+                let args = self.pop_n(argc as usize);
+                let argv = self.spill(&args);
+                let id = self.b.ins().iconst(types::I32, builtin as i64);
+                let n = self.b.ins().iconst(types::I32, argc as i64);
+                let r = self.call_rt(RtFn::CallBuiltin, &[id, argv, n]).unwrap();
+                self.check_error(r, pc);
+                self.stack.push(r);
+            }
+            Instr::MakeList(_)
+            | Instr::MakeObject(_)
+            | Instr::Index
+            | Instr::SetIndex
+            | Instr::GetField(_)
+            | Instr::SetField(_)
+            | Instr::GetFieldOpt(_)
+            | Instr::IndexOpt
+            | Instr::MakeCell
+            | Instr::CellGet
+            | Instr::CellSet
+            | Instr::MakeClosure { .. }
+            | Instr::GetCapture(_)
+            | Instr::IterPrep
+            | Instr::RangePrep
+            | Instr::Len => self.lower_heap(pc, ins),
+            Instr::Print(n) => self.argv_call(RtFn::Print, n as usize, pc),
+            Instr::Concat(n) => self.argv_call(RtFn::Concat, n as usize, pc),
+            Instr::Ret => {
+                let v = self.pop();
+                self.return_value(v);
+                return false;
+            }
+            Instr::Halt => {
+                // Only `<main>` halts (frontend convention); elsewhere this returns nil.
+                let nil = self.iconst(NIL);
+                self.return_value(nil);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `print N` / `concat N`: pop N values, pass them as an argument vector.
+    fn argv_call(&mut self, f: RtFn, n: usize, pc: u32) {
+        let args = self.pop_n(n);
+        let argv = self.spill(&args);
+        let argc = self.b.ins().iconst(types::I32, n as i64);
+        let r = self.call_rt(f, &[argv, argc]).unwrap();
+        self.check_error(r, pc);
+        self.stack.push(r);
+    }
+
+    fn get_global(&mut self, g: u32, pc: u32) {
+        let base = self.globals.expect("globals base loaded at entry");
+        let addr = self.b.ins().iadd_imm_s(base, g as i64 * 8);
+        let v = self.b.ins().load(V, trusted(), addr, 0);
+        let unassigned = self.b.ins().icmp_imm_u(IntCC::Equal, v, UNASSIGNED as i64);
+        let undefined = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.ins().brif(unassigned, undefined, &[], ok, &[]);
+        self.b.set_cold_block(undefined);
+        self.b.switch_to_block(undefined);
+        let gv = self.b.ins().iconst(types::I32, g as i64);
+        self.call_rt(RtFn::UndefinedGlobal, &[gv]);
+        self.jump_error(pc);
+        self.b.switch_to_block(ok);
+        self.stack.push(v);
+    }
+}

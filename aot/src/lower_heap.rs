@@ -1,0 +1,189 @@
+//! Lowering of the container, closure and loop-support instructions. Lists and objects are opaque
+//! to native code, so these are runtime calls; the exceptions are a cell's value word, which has a
+//! fixed offset (`heap::CELL_VALUE_OFFSET`) and is loaded and stored inline, and the integer check
+//! of `range_prep`, which has an inline fast path.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_module::Module;
+use ilusm_bytecode::Instr;
+
+use crate::abi::{RtFn, CELL_VALUE_OFFSET, PAYLOAD_MASK};
+use crate::lower::{trusted, FnLower, V};
+
+/// The largest magnitude of a range bound (the runtime's limit: every integer up to it is exact).
+const RANGE_LIMIT: i64 = 1 << 53;
+
+impl<M: Module> FnLower<'_, '_, M> {
+    /// Call `f`, branch to the error path for `pc` on `Value::ERROR`, push the result.
+    fn call_push(&mut self, f: RtFn, args: &[Value], pc: u32) {
+        let r = self.call_checked(f, args, pc);
+        self.stack.push(r);
+    }
+
+    /// Call `f` and branch to the error path for `pc` on `Value::ERROR`; the result.
+    pub(crate) fn call_checked(&mut self, f: RtFn, args: &[Value], pc: u32) -> Value {
+        let r = self
+            .call_rt(f, args)
+            .expect("runtime function returns a value");
+        self.check_error(r, pc);
+        r
+    }
+
+    /// The address of a cell's value word.
+    fn cell_slot(&mut self, cell: Value) -> Value {
+        self.b.ins().band_imm_u(cell, PAYLOAD_MASK as i64)
+    }
+
+    /// `f(argv, n)` over the top `words` stack values (bottom first), result pushed.
+    fn argv_push(&mut self, f: RtFn, words: usize, n: u32, pc: Option<u32>) {
+        let vals = self.pop_n(words);
+        let argv = self.spill(&vals);
+        let nv = self.b.ins().iconst(types::I32, n as i64);
+        let r = self.call_rt(f, &[argv, nv]).expect("returns a value");
+        if let Some(pc) = pc {
+            self.check_error(r, pc);
+        }
+        self.stack.push(r);
+    }
+
+    /// The string constant `k` (a field name).
+    fn const_value(&mut self, k: u32) -> Value {
+        let kv = self.b.ins().iconst(types::I32, k as i64);
+        self.call_rt(RtFn::Const, &[kv])
+            .expect("const returns a value")
+    }
+
+    pub(crate) fn lower_heap(&mut self, pc: u32, ins: Instr) {
+        match ins {
+            Instr::MakeList(n) => self.argv_push(RtFn::MakeList, n as usize, n as u32, None),
+            Instr::MakeObject(n) => {
+                self.argv_push(RtFn::MakeObject, 2 * n as usize, n as u32, Some(pc))
+            }
+            Instr::Index | Instr::IndexOpt => {
+                let i = self.pop();
+                let a = self.pop();
+                let f = if ins == Instr::Index {
+                    RtFn::Index
+                } else {
+                    RtFn::IndexOpt
+                };
+                self.call_push(f, &[a, i], pc);
+            }
+            Instr::SetIndex => {
+                let v = self.pop();
+                let i = self.pop();
+                let a = self.pop();
+                self.call_checked(RtFn::SetIndex, &[a, i, v], pc);
+            }
+            Instr::GetField(k) | Instr::GetFieldOpt(k) => {
+                let a = self.pop();
+                let key = self.const_value(k);
+                let f = if matches!(ins, Instr::GetField(_)) {
+                    RtFn::GetField
+                } else {
+                    RtFn::GetFieldOpt
+                };
+                self.call_push(f, &[a, key], pc);
+            }
+            Instr::SetField(k) => {
+                let v = self.pop();
+                let a = self.pop();
+                let key = self.const_value(k);
+                self.call_checked(RtFn::SetField, &[a, key, v], pc);
+            }
+            Instr::MakeCell => {
+                let v = self.pop();
+                let c = self.call_rt(RtFn::MakeCell, &[v]).expect("returns a cell");
+                self.stack.push(c);
+            }
+            Instr::CellGet => {
+                let c = self.pop();
+                let addr = self.cell_slot(c);
+                let v = self.b.ins().load(V, trusted(), addr, CELL_VALUE_OFFSET);
+                self.stack.push(v);
+            }
+            Instr::CellSet => {
+                let v = self.pop();
+                let c = self.pop();
+                let addr = self.cell_slot(c);
+                self.b.ins().store(trusted(), v, addr, CELL_VALUE_OFFSET);
+            }
+            Instr::MakeClosure { func, captures } => {
+                let cells = self.pop_n(captures as usize);
+                let argv = self.spill(&cells);
+                let f = self.b.ins().iconst(types::I32, func as i64);
+                let n = self.b.ins().iconst(types::I32, captures as i64);
+                self.call_push(RtFn::MakeClosure, &[f, argv, n], pc);
+            }
+            Instr::GetCapture(i) => {
+                let cell = self.capture(i);
+                self.stack.push(cell);
+            }
+            Instr::IterPrep => {
+                let a = self.pop();
+                self.call_push(RtFn::IterPrep, &[a], pc);
+            }
+            Instr::Len => {
+                let a = self.pop();
+                self.call_push(RtFn::Len, &[a], pc);
+            }
+            Instr::RangePrep => self.range_prep(pc),
+            other => unreachable!("not a heap instruction: {other:?}"),
+        }
+    }
+
+    /// `a b -> a b step`: inline when both bounds are numbers holding integers of magnitude at
+    /// most 2^53 (step 1 if a <= b, else -1); everything else, including the errors, is the
+    /// runtime's `ilusm_rt_range_prep`.
+    fn range_prep(&mut self, pc: u32) {
+        let b = self.stack[self.stack.len() - 1];
+        let a = self.stack[self.stack.len() - 2];
+        let limit = self.iconst(crate::abi::NUMBER_LIMIT);
+        let mut cond = self.b.ins().icmp(IntCC::UnsignedLessThan, a, limit);
+        let nb = self.b.ins().icmp(IntCC::UnsignedLessThan, b, limit);
+        cond = self.b.ins().band(cond, nb);
+        let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
+        let fb = self.b.ins().bitcast(types::F64, MemFlagsData::new(), b);
+        for f in [fa, fb] {
+            // Integral: converting to i64 and back gives the same number (fails for fractions,
+            // NaN and infinities) ...
+            let i = self.b.ins().fcvt_to_sint_sat(types::I64, f);
+            let back = self.b.ins().fcvt_from_sint(types::F64, i);
+            let ok = self.b.ins().fcmp(FloatCC::Equal, back, f);
+            cond = self.b.ins().band(cond, ok);
+            // ... and |i| <= 2^53.
+            let shifted = self.b.ins().iadd_imm_s(i, RANGE_LIMIT);
+            let small =
+                self.b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, shifted, 2 * RANGE_LIMIT);
+            cond = self.b.ins().band(cond, small);
+        }
+        let fast_blk = self.b.create_block();
+        let slow_blk = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, V);
+        self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
+
+        self.b.switch_to_block(fast_blk);
+        let up = self.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);
+        let one = self.iconst(1.0f64.to_bits());
+        let minus_one = self.iconst((-1.0f64).to_bits());
+        let step = self.b.ins().select(up, one, minus_one);
+        self.b
+            .ins()
+            .jump(join, &[cranelift_codegen::ir::BlockArg::Value(step)]);
+
+        self.b.set_cold_block(slow_blk);
+        self.b.switch_to_block(slow_blk);
+        let step = self.call_checked(RtFn::RangePrep, &[a, b], pc);
+        self.b
+            .ins()
+            .jump(join, &[cranelift_codegen::ir::BlockArg::Value(step)]);
+
+        self.b.switch_to_block(join);
+        let step = self.b.block_params(join)[0];
+        self.stack.push(step);
+    }
+}
