@@ -5,6 +5,7 @@
 //! Exit statuses: 0 success, 1 uncaught runtime error, 2 compile or usage
 //! error (also: unreadable files, malformed `.ilbc`, link failures).
 
+mod difftest;
 mod runtime_archive;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,8 @@ enum Command {
     },
     /// Print the bytecode of a program in readable form.
     Dis { file: PathBuf },
+    /// Differential testing: generate programs, run them on every path, compare.
+    Difftest(difftest::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,6 +139,7 @@ fn execute(command: Command) -> Result<u8, String> {
             print!("{}", ilusm_bytecode::dis::disassemble(&module));
             Ok(0)
         }
+        Command::Difftest(args) => difftest::run(args),
     }
 }
 
