@@ -36,6 +36,9 @@ enum Command {
         /// Maximum call depth (default: $ILUSM_MAX_DEPTH, else 10000).
         #[arg(long, value_name = "N")]
         max_depth: Option<u64>,
+        /// Heap limit in bytes, with an optional K, M or G suffix (default: $ILUSM_MAX_HEAP, else none).
+        #[arg(long, value_name = "SIZE")]
+        max_heap: Option<String>,
         /// The program.
         file: PathBuf,
         /// Arguments passed to the program.
@@ -98,10 +101,19 @@ fn execute(command: Command) -> Result<u8, String> {
         Command::Run {
             jit,
             max_depth,
+            max_heap,
             file,
             args,
         } => {
             let module = load(&file)?;
+            // GC settings are checked before anything runs, so a bad value is
+            // a usage error (status 2) rather than a failure mid-program.
+            ilusm_runtime::gc::check_env().map_err(|e| format!("error: {e}"))?;
+            if let Some(size) = max_heap {
+                let limit = ilusm_runtime::gc::parse_heap_size(&size)
+                    .map_err(|e| format!("error: --max-heap: {e}"))?;
+                ilusm_runtime::gc::set_max_heap(Some(limit));
+            }
             let max_depth = match max_depth {
                 Some(n) => n,
                 None => max_depth_from_env()?,
