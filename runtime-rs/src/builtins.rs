@@ -254,7 +254,7 @@ fn call_plain(id: u16, args: &[Value]) -> RtResult<Value> {
                     type_name(b)
                 )));
             };
-            Ok(num(if id == id::MIN { x.min(y) } else { x.max(y) }))
+            Ok(num(min_max(id == id::MIN, x, y)))
         }
         id::PSH => containers::psh(a, args[1]),
         id::POP => containers::pop(a),
@@ -262,6 +262,25 @@ fn call_plain(id: u16, args: &[Value]) -> RtResult<Value> {
         id::HAS => containers::has(a, args[1]),
         id::DEL => containers::del(a, args[1]),
         _ => Err(RtError::new(format!("unknown builtin {id}"))),
+    }
+}
+
+/// `min`/`max` of two numbers, spelled out rather than `f64::min`/`max`:
+/// those leave the sign of a zero result unspecified, and x86_64 and
+/// aarch64 really do differ (found by difftest). Ties, including `0` and
+/// `-0`, give the first argument; a NaN gives the other argument.
+fn min_max(want_min: bool, x: f64, y: f64) -> f64 {
+    if x.is_nan() {
+        return y;
+    }
+    if y.is_nan() {
+        return x;
+    }
+    let y_wins = if want_min { y < x } else { y > x };
+    if y_wins {
+        y
+    } else {
+        x
     }
 }
 

@@ -81,7 +81,9 @@ impl Parser {
         let mut lhs = self.unary()?;
         let mut links = 0;
         while let Some((power, op)) = infix(self.peek()) {
-            if power < min_power {
+            // A block (`if c:` + indented lines) ends its statement: an
+            // operator on the next line starts a new one.
+            if power < min_power || self.prev_is_dedent() {
                 break;
             }
             let pos = self.advance().pos;
@@ -181,6 +183,11 @@ impl Parser {
         let mut e = self.primary()?;
         let mut links = 0;
         loop {
+            if self.prev_is_dedent() {
+                // `if c:` + block, then `(2)` on the next line: two statements
+                // (found by difftest, finding F1).
+                break;
+            }
             let pos = self.here();
             let kind = match self.peek() {
                 Tok::LParen => {

@@ -122,7 +122,7 @@ impl Parser {
     }
 
     /// Whether the token before the current one closed a block.
-    fn prev_is_dedent(&self) -> bool {
+    pub(crate) fn prev_is_dedent(&self) -> bool {
         self.pos > 0 && self.tokens[self.pos - 1].tok == Tok::Dedent
     }
 
