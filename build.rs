@@ -53,7 +53,12 @@ fn main() {
         // On an aarch64 host the host archive already is the aarch64 one.
         Some(host.clone())
     } else if have_tools && env::var_os("ILUSM_SKIP_AARCH64").is_none() {
-        match build_archive(&root, &target_root.join("aarch64"), DEBIAN_RUSTC, Some(AARCH64)) {
+        match build_archive(
+            &root,
+            &target_root.join("aarch64"),
+            DEBIAN_RUSTC,
+            Some(AARCH64),
+        ) {
             Ok(path) => Some(path),
             Err(e) => {
                 println!("cargo:warning=aarch64 runtime archive not built: {e}");
@@ -76,7 +81,10 @@ fn main() {
 /// `ilusm` binary and of nothing else (executables are linked with `-s`).
 /// Best effort: without binutils the archive is embedded as it is.
 fn strip_debug_info(strip: &str, archive: &Path) {
-    let _ = Command::new(strip).arg("--strip-debug").arg(archive).status();
+    let _ = Command::new(strip)
+        .arg("--strip-debug")
+        .arg(archive)
+        .status();
 }
 
 fn aarch64_tools_present() -> bool {

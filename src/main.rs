@@ -143,7 +143,12 @@ fn execute(command: Command) -> Result<u8, String> {
         } => {
             let module = load(&file)?;
             let triple = target.unwrap_or_else(|| runtime_archive::HOST_TRIPLE.to_string());
-            aot(&module, &triple, emit.unwrap_or(Emit::Exe), output.as_deref())?;
+            aot(
+                &module,
+                &triple,
+                emit.unwrap_or(Emit::Exe),
+                output.as_deref(),
+            )?;
             Ok(0)
         }
         Command::Dis { file } => {
@@ -157,7 +162,8 @@ fn execute(command: Command) -> Result<u8, String> {
 
 fn aot(module: &Module, triple: &str, emit: Emit, output: Option<&Path>) -> Result<(), String> {
     let write = |path: &Path, bytes: &[u8]| {
-        std::fs::write(path, bytes).map_err(|e| format!("error: cannot write {}: {e}", path.display()))
+        std::fs::write(path, bytes)
+            .map_err(|e| format!("error: cannot write {}: {e}", path.display()))
     };
     match emit {
         Emit::Clif => {
@@ -187,9 +193,14 @@ fn aot(module: &Module, triple: &str, emit: Emit, output: Option<&Path>) -> Resu
 /// Reads `ILUSM_MAX_DEPTH`, or the default.
 fn max_depth_from_env() -> Result<u64, String> {
     match std::env::var("ILUSM_MAX_DEPTH") {
-        Ok(text) => text.trim().parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
-            format!("error: ILUSM_MAX_DEPTH must be a positive integer, got '{text}'")
-        }),
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                format!("error: ILUSM_MAX_DEPTH must be a positive integer, got '{text}'")
+            }),
         Err(_) => Ok(DEFAULT_MAX_DEPTH),
     }
 }
@@ -198,16 +209,16 @@ fn max_depth_from_env() -> Result<u64, String> {
 /// decoded and verified; anything else is compiled as source. Compiler output
 /// is verified too: the back ends trust only verified modules.
 fn load(path: &Path) -> Result<Module, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("error: cannot read {}: {e}", path.display()))?;
     if bytes.starts_with(b"ILBC") {
         let (module, _info) = ilusm_bytecode::verify::load(&bytes)
             .map_err(|e| format!("error: {}: invalid bytecode: {e}", path.display()))?;
         return Ok(module);
     }
     let name = path.to_string_lossy();
-    let module = ilusm_frontend::compile_source(&name, &bytes).map_err(|diagnostics| {
-        diagnostics.iter().map(|d| d.render()).collect::<String>()
-    })?;
+    let module = ilusm_frontend::compile_source(&name, &bytes)
+        .map_err(|diagnostics| diagnostics.iter().map(|d| d.render()).collect::<String>())?;
     ilusm_bytecode::verify::verify(&module)
         .map_err(|e| format!("internal error: the compiler produced invalid bytecode: {e}"))?;
     Ok(module)
