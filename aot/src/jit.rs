@@ -79,6 +79,11 @@ pub(crate) fn jit_compile(
 }
 
 /// The program image of `m`: what the runtime must know about the program.
+///
+/// `interp/src/load.rs` maps a module to an image the same way. That is
+/// deliberate: the runtime may not know the bytecode crate and the two back
+/// ends may not use each other, so the only shared home would be a new crate
+/// for twenty lines of field copying.
 pub(crate) fn program_image(m: &BcModule) -> ilusm_runtime::program::ProgramImage {
     use ilusm_runtime::program::{ImageConstant, ImageFunction, ProgramImage};
     ProgramImage {
