@@ -205,13 +205,15 @@ fn max_depth_from_env() -> Result<u64, String> {
     }
 }
 
-/// Loads a program: `.ilbc` bytecode (recognised by its magic number) is
+/// Loads a program: `.ilbc` bytecode (a file named `*.ilbc`, or any file
+/// starting with the magic number) is
 /// decoded and verified; anything else is compiled as source. Compiler output
 /// is verified too: the back ends trust only verified modules.
 fn load(path: &Path) -> Result<Module, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("error: cannot read {}: {e}", path.display()))?;
-    if bytes.starts_with(b"ILBC") {
+    let named_ilbc = path.extension().is_some_and(|e| e == "ilbc");
+    if named_ilbc || bytes.starts_with(b"ILBC") {
         let (module, _info) = ilusm_bytecode::verify::load(&bytes)
             .map_err(|e| format!("error: {}: invalid bytecode: {e}", path.display()))?;
         return Ok(module);

@@ -1,6 +1,6 @@
-//! Golden-file tests: every `tests/programs/NAME.ilu` runs on every execution path and must
-//! produce exactly `NAME.out` on stdout, `NAME.err` on stderr (default: empty) and the status in
-//! `NAME.code` (default: 0). See tests/README.md for the conventions.
+//! Golden-file tests: every `tests/programs/NAME.ilu` and `tests/errors/NAME.ilu` runs on every
+//! execution path and must produce exactly `NAME.out` on stdout, `NAME.err` on stderr (default:
+//! empty) and the status in `NAME.code` (default: 0). See tests/README.md for the conventions.
 //!
 //! Environment:
 //! - `ILUSM_PATHS=interp,jit,aot,aot-aarch64` selects the paths (default: all four).
@@ -69,12 +69,15 @@ struct Outcome {
 }
 
 struct Program {
+    /// The directory of `tests/` holding it (`PROGRAM_DIRS`).
+    dir: &'static str,
     name: String,
     expected: Outcome,
 }
 
 struct Failure {
     path: ExecPath,
+    dir: &'static str,
     program: String,
     /// A human-readable account of what went wrong.
     detail: String,
@@ -182,10 +185,22 @@ fn read_optional(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
+/// The directories of `tests/` whose `*.ilu` files are golden programs (`errors/`: programs that
+/// fail, with traces and compile errors).
+const PROGRAM_DIRS: [&str; 2] = ["programs", "errors"];
+
 /// Loads every program with its expectations. Problems with the golden files themselves
 /// (a missing `.out`, an unparsable `.code`) are returned as errors.
 fn load_programs(errors: &mut Vec<String>) -> Vec<Program> {
-    let dir = programs_dir();
+    let mut programs = Vec::new();
+    for sub in PROGRAM_DIRS {
+        programs.extend(load_dir(sub, errors));
+    }
+    programs
+}
+
+fn load_dir(sub: &'static str, errors: &mut Vec<String>) -> Vec<Program> {
+    let dir = tests_dir().join(sub);
     let filters: Vec<String> = std::env::var("ILUSM_PROGRAMS")
         .unwrap_or_default()
         .split(',')
@@ -209,7 +224,7 @@ fn load_programs(errors: &mut Vec<String>) -> Vec<Program> {
     for name in names {
         let Some(stdout) = read_optional(&dir.join(format!("{name}.out"))) else {
             errors.push(format!(
-                "{name}: programs/{name}.out is missing (write it by hand, or run tests/bless and review)"
+                "{name}: {sub}/{name}.out is missing (write it by hand, or run tests/bless and review)"
             ));
             continue;
         };
@@ -219,12 +234,13 @@ fn load_programs(errors: &mut Vec<String>) -> Vec<Program> {
             Some(bytes) => match String::from_utf8_lossy(&bytes).trim().parse::<i32>() {
                 Ok(c) => c,
                 Err(_) => {
-                    errors.push(format!("{name}: programs/{name}.code is not an integer"));
+                    errors.push(format!("{name}: {sub}/{name}.code is not an integer"));
                     continue;
                 }
             },
         };
         programs.push(Program {
+            dir: sub,
             name,
             expected: Outcome {
                 stdout,
@@ -345,7 +361,7 @@ struct JobError {
 
 /// Runs one program on one path.
 fn run_job(job: &Job, workdir: &Path, limit: Duration) -> Result<Outcome, JobError> {
-    let rel = format!("programs/{}.ilu", job.program.name);
+    let rel = format!("{}/{}.ilu", job.program.dir, job.program.name);
     let cwd = tests_dir();
     let describe = |what: &str, e: RunError| -> JobError {
         match e {
@@ -375,7 +391,12 @@ fn run_job(job: &Job, workdir: &Path, limit: Duration) -> Result<Outcome, JobErr
             run_with_timeout(cmd, limit).map_err(|e| describe("ilusm run", e))
         }
         ExecPath::Aot | ExecPath::AotAarch64 => {
-            let exe = workdir.join(format!("{}-{}", job.program.name, job.path.name()));
+            let exe = workdir.join(format!(
+                "{}-{}-{}",
+                job.program.dir,
+                job.program.name,
+                job.path.name()
+            ));
             let mut cmd = Command::new(ILUSM);
             cmd.current_dir(&cwd).arg("aot");
             if job.path == ExecPath::AotAarch64 {
@@ -657,6 +678,7 @@ fn golden() {
                 if let Some(detail) = detail {
                     failures.lock().unwrap().push(Failure {
                         path: job.path,
+                        dir: job.program.dir,
                         program: job.program.name.clone(),
                         detail,
                     });
@@ -693,9 +715,10 @@ fn golden() {
     for f in &failures {
         let _ = writeln!(
             report,
-            "=== FAIL [{}] {} (tests/programs/{}.ilu)",
+            "=== FAIL [{}] {} (tests/{}/{}.ilu)",
             f.path.name(),
             f.program,
+            f.dir,
             f.program
         );
         report.push_str(&f.detail);

@@ -46,11 +46,10 @@ impl Lexer {
             }
             value
         };
-        if self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(invalid().with_hint("'_' may only separate digits"));
+        match self.peek() {
+            Some('_') => return Err(invalid().with_hint("'_' may only separate digits")),
+            Some(c) if c.is_ascii_alphanumeric() => return Err(invalid()),
+            _ => {}
         }
         Ok(Tok::Num(value))
     }
