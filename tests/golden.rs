@@ -11,6 +11,15 @@
 //! - `ILUSM_JOBS=N` overrides the number of worker threads (default 2–4).
 //! - `ILUSM_MAX_TIMEOUTS=N`: after N consecutive timeouts on one path, its remaining runs are
 //!   reported as not run (default 5).
+//! - `ILUSM_GOLDEN_ENV="NAME=VALUE ..."`: whitespace-separated variables set for every command of
+//!   both tests (e.g. `ILUSM_GOLDEN_ENV=ILUSM_MAX_HEAP=64M`).
+//!
+//! Two tests run the corpus: `golden`, and `golden_gc_stress`, the same runs with
+//! `ILUSM_GC_STRESS=1` (a collection at every allocation), so that every value the runtime, the
+//! interpreter or compiled code holds across an allocation is known to be rooted. Run one alone
+//! with `cargo test --test golden -- --exact golden` (or `golden_gc_stress`). `ILUSM_MAX_HEAP`,
+//! `ILUSM_GC_STRESS` and `ILUSM_GC_STATS` are removed from every command's environment, like
+//! `ILUSM_MAX_DEPTH`, unless set through the test or `ILUSM_GOLDEN_ENV`.
 //!
 //! The harness only shells out to the `ilusm` binary, so it compiles on its own.
 
@@ -257,10 +266,31 @@ enum RunError {
     Timeout(Duration, Outcome),
 }
 
+/// `ILUSM_GOLDEN_ENV`: whitespace-separated `NAME=VALUE` pairs.
+fn golden_env() -> Vec<(String, String)> {
+    std::env::var("ILUSM_GOLDEN_ENV")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) if !k.is_empty() => (k.to_string(), v.to_string()),
+            _ => panic!("ILUSM_GOLDEN_ENV: {item:?} is not NAME=VALUE"),
+        })
+        .collect()
+}
+
 /// Runs a command with stdin closed, capturing stdout and stderr. After `limit` the command's
 /// whole process group (it gets one of its own, so helpers such as `cc` or a wrapper go too) is
 /// killed.
-fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<Outcome, RunError> {
+fn run_with_timeout(cmd: Command, limit: Duration) -> Result<Outcome, RunError> {
+    run_with_env(cmd, limit, &[])
+}
+
+/// `run_with_timeout` with `env` added to the command's (scrubbed) environment.
+fn run_with_env(
+    mut cmd: Command,
+    limit: Duration,
+    env: &[(String, String)],
+) -> Result<Outcome, RunError> {
     use std::os::unix::process::CommandExt;
     let description = format!("{cmd:?}");
     cmd.stdin(Stdio::null())
@@ -269,8 +299,14 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<Outcome, RunErr
         .process_group(0)
         // Keep the environment from changing results.
         .env_remove("ILUSM_MAX_DEPTH")
+        .env_remove("ILUSM_MAX_HEAP")
+        .env_remove("ILUSM_GC_STRESS")
+        .env_remove("ILUSM_GC_STATS")
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| RunError::Spawn(format!("cannot start {description}: {e}")))?;
@@ -359,8 +395,13 @@ struct JobError {
     message: String,
 }
 
-/// Runs one program on one path.
-fn run_job(job: &Job, workdir: &Path, limit: Duration) -> Result<Outcome, JobError> {
+/// Runs one program on one path, with `env` added to every command's environment.
+fn run_job(
+    job: &Job,
+    workdir: &Path,
+    limit: Duration,
+    env: &[(String, String)],
+) -> Result<Outcome, JobError> {
     let rel = format!("{}/{}.ilu", job.program.dir, job.program.name);
     let cwd = tests_dir();
     let describe = |what: &str, e: RunError| -> JobError {
@@ -388,7 +429,7 @@ fn run_job(job: &Job, workdir: &Path, limit: Duration) -> Result<Outcome, JobErr
                 cmd.arg("--jit");
             }
             cmd.arg(&rel);
-            run_with_timeout(cmd, limit).map_err(|e| describe("ilusm run", e))
+            run_with_env(cmd, limit, env).map_err(|e| describe("ilusm run", e))
         }
         ExecPath::Aot | ExecPath::AotAarch64 => {
             let exe = workdir.join(format!(
@@ -403,7 +444,7 @@ fn run_job(job: &Job, workdir: &Path, limit: Duration) -> Result<Outcome, JobErr
                 cmd.arg("--target").arg(AARCH64_TRIPLE);
             }
             cmd.arg(&rel).arg("-o").arg(&exe);
-            let built = run_with_timeout(cmd, limit).map_err(|e| describe("ilusm aot", e))?;
+            let built = run_with_env(cmd, limit, env).map_err(|e| describe("ilusm aot", e))?;
             if built.code != Some(0) {
                 // A compile error (or a crash) of the AOT step: its output is what is compared.
                 return Ok(built);
@@ -428,7 +469,7 @@ fn run_job(job: &Job, workdir: &Path, limit: Duration) -> Result<Outcome, JobErr
             let mut cmd = cmd;
             cmd.current_dir(&cwd);
             let result =
-                run_with_timeout(cmd, limit).map_err(|e| describe("running the executable", e));
+                run_with_env(cmd, limit, env).map_err(|e| describe("running the executable", e));
             let _ = std::fs::remove_file(&exe);
             result
         }
@@ -604,6 +645,24 @@ fn worker_count(jobs: usize) -> usize {
 
 #[test]
 fn golden() {
+    run_corpus("golden", &[]);
+}
+
+/// The corpus again with a collection at every allocation (ILUSM_GC_STRESS=1).
+#[test]
+fn golden_gc_stress() {
+    run_corpus("golden[gc-stress]", &[("ILUSM_GC_STRESS", "1")]);
+}
+
+/// Runs every selected program on every selected path with `env` (and `ILUSM_GOLDEN_ENV`) in
+/// each command's environment; `label` names the run in the report.
+fn run_corpus(label: &str, env: &[(&str, &str)]) {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.extend(golden_env());
+    let env = Arc::new(env);
     let mut setup_errors = Vec::new();
     let paths = selected_paths();
     let programs: Vec<Arc<Program>> = load_programs(&mut setup_errors)
@@ -648,6 +707,7 @@ fn golden() {
             let failures = Arc::clone(&failures);
             let timeouts = Arc::clone(&timeouts);
             let workdir = workdir.path().to_path_buf();
+            let env = Arc::clone(&env);
             std::thread::spawn(move || loop {
                 let job = match queue.lock().unwrap().pop_front() {
                     Some(job) => job,
@@ -660,7 +720,7 @@ fn golden() {
                         job.path.name()
                     ))
                 } else {
-                    match run_job(&job, &workdir, limit) {
+                    match run_job(&job, &workdir, limit, &env) {
                         Ok(actual) => {
                             streak.store(0, Ordering::SeqCst);
                             compare(&job.program.expected, &actual)
@@ -695,11 +755,17 @@ fn golden() {
         (a.program.as_str(), a.path as u8).cmp(&(b.program.as_str(), b.path as u8))
     });
     let path_names: Vec<&str> = paths.iter().map(|p| p.name()).collect();
+    let env_note: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(
-        "golden: {} programs x {} paths [{}] = {} runs in {:.1}s, {} failed",
+        "{label}: {} programs x {} paths [{}]{} = {} runs in {:.1}s, {} failed",
         programs.len(),
         paths.len(),
         path_names.join(", "),
+        if env_note.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", env_note.join(" "))
+        },
         total,
         started.elapsed().as_secs_f64(),
         failures.len()
@@ -715,7 +781,7 @@ fn golden() {
     for f in &failures {
         let _ = writeln!(
             report,
-            "=== FAIL [{}] {} (tests/{}/{}.ilu)",
+            "=== FAIL {label} [{}] {} (tests/{}/{}.ilu)",
             f.path.name(),
             f.program,
             f.dir,
@@ -733,7 +799,7 @@ fn golden() {
     }
     let _ = writeln!(
         report,
-        "\n=== SUMMARY: {} of {} runs failed",
+        "\n=== SUMMARY ({label}): {} of {} runs failed",
         failures.len(),
         total
     );
@@ -745,7 +811,7 @@ fn golden() {
     }
     eprintln!("{report}");
     panic!(
-        "golden tests failed: {} mismatching runs, {} golden-file problems (details above)",
+        "{label} tests failed: {} mismatching runs, {} golden-file problems (details above)",
         failures.len(),
         setup_errors.len()
     );
