@@ -758,8 +758,9 @@ impl Gen {
             self.block(|g| {
                 (0..n).for_each(|_| g.stmt());
                 let e = g.expr(ret, 2);
-                // A line starting with `(` or `[` right after a block is taken as a call or index
-                // of that block (a frontend bug, see findings-report.md): return those with `ret`.
+                // A line starting with `(` or `[` right after a block used to be taken as a call
+                // or index of that block (finding F1 in docs/difftest-findings.md, now fixed and
+                // covered by regress_line_after_block); the `ret` keeps seeds' programs stable.
                 if e.starts_with(['(', '[', '{']) {
                     g.emit(format!("ret {e}"));
                 } else {
