@@ -20,6 +20,11 @@ use crate::value::Value;
 pub const NAMES: &[&str] = &[
     "prn", "len", "str", "num", "int", "typ", "try", "err", "asr", "psh", "pop", "kys", "has",
     "del", "chr", "ord", "flr", "sqrt", "abs", "min", "max",
+    // Host functions (spec §9), then the extras beyond the seed set.
+    "__sys_read_file", "__sys_write_file", "__http_get", "__http_post", "__sys_run_command",
+    "__sys_get_env", "__buf_new", "__cry_hash", "__json_encode", "__json_decode",
+    "__sys_read_dir", "__sys_stat", "__sys_remove", "__sys_mkdir", "__sys_argv",
+    "__sys_get_time", "__sys_sleep", "__sys_exit", "__sys_append_file",
 ];
 
 /// Builtin ids (indices into [`NAMES`]).

@@ -258,7 +258,7 @@ case("bad_set_global_index", encode(tiny(code(("push_nil",), ("set_global", 0xFF
 case("bad_local_index", encode(tiny(code(("get_local", 2), ("pop",), ("halt",)), locals_=2)))
 case("bad_function_index", encode(tiny(code(("call_direct", 4, 0), ("pop",), ("halt",)))))
 case("bad_push_func_index", encode(tiny(code(("push_func", 1), ("pop",), ("halt",)))))
-case("bad_builtin_index", encode(tiny(code(("push_builtin", 21), ("pop",), ("halt",)))))
+case("bad_builtin_index", encode(tiny(code(("push_builtin", 999), ("pop",), ("halt",)))))
 case("bad_call_builtin_index", encode(tiny(code(("call_builtin", 0xFFFF, 0), ("pop",), ("halt",)))))
 case("get_field_number_constant", encode(tiny(code(("push_nil",), ("get_field", 0), ("pop",), ("halt",)))))
 case("get_capture_without_captures", encode(tiny(code(("get_capture", 0), ("pop",), ("halt",)))))
