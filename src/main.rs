@@ -219,8 +219,11 @@ fn load(path: &Path) -> Result<Module, String> {
         return Ok(module);
     }
     let name = path.to_string_lossy();
-    let module = ilusm_frontend::compile_source(&name, &bytes)
-        .map_err(|diagnostics| diagnostics.iter().map(|d| d.render()).collect::<String>())?;
+    let module = ilusm_frontend::compile_source(&name, &bytes).map_err(|diagnostics| {
+        // A blank line between diagnostics keeps several errors apart.
+        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render()).collect();
+        rendered.join("\n")
+    })?;
     ilusm_bytecode::verify::verify(&module)
         .map_err(|e| format!("internal error: the compiler produced invalid bytecode: {e}"))?;
     Ok(module)

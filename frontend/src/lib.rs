@@ -21,6 +21,7 @@ pub mod lexer;
 mod modules;
 pub mod parser;
 mod resolve;
+mod suggest;
 
 pub use diag::{CompileError, Diagnostic, Pos};
 
@@ -44,14 +45,10 @@ pub fn compile_with_reader(
 ) -> Result<Module, Vec<Diagnostic>> {
     match with_big_stack(|| compile_here(file_name, source, read)) {
         Some(result) => result,
-        None => Err(vec![Diagnostic {
-            file: file_name.to_string(),
-            line: 0,
-            col: 0,
-            message: "internal error: the compiler thread did not finish".to_string(),
-            source_line: String::new(),
-            hint: None,
-        }]),
+        None => Err(vec![Diagnostic::file_level(
+            file_name,
+            "internal error: the compiler thread did not finish",
+        )]),
     }
 }
 
@@ -61,14 +58,10 @@ pub fn compile_file(path: &Path) -> Result<Module, Vec<Diagnostic>> {
     let name = path.display().to_string();
     match std::fs::read(path) {
         Ok(bytes) => compile_source(&name, &bytes),
-        Err(e) => Err(vec![Diagnostic {
-            file: name.clone(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read {name}: {e}"),
-            source_line: String::new(),
-            hint: None,
-        }]),
+        Err(e) => Err(vec![Diagnostic::file_level(
+            &name,
+            format!("cannot read {name}: {e}"),
+        )]),
     }
 }
 

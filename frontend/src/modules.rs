@@ -72,11 +72,14 @@ impl Loader<'_> {
         let shown = lossy.strip_prefix('\u{feff}').unwrap_or(&lossy).to_string();
         let parsed = lexer::decode_source(source)
             .and_then(lexer::tokenize)
+            .map_err(|e| vec![e])
             .and_then(parser::parse);
         let program = match parsed {
             Ok(p) => Some(p),
-            Err(e) => {
-                self.units.errors.push((index, e));
+            Err(errors) => {
+                self.units
+                    .errors
+                    .extend(errors.into_iter().map(|e| (index, e)));
                 None
             }
         };
@@ -108,7 +111,9 @@ impl Loader<'_> {
                         .collect();
                     chain.push(&self.units.units[t].name);
                     let message = format!("import cycle: {}", chain.join(" -> "));
-                    self.units.errors.push((u, CompileError::new(pos, message)));
+                    // Underline the whole quoted path.
+                    let err = CompileError::new(pos, message).with_width(path.chars().count() + 2);
+                    self.units.errors.push((u, err));
                     continue;
                 }
                 Some(&t) => t,
@@ -120,7 +125,9 @@ impl Loader<'_> {
                     }
                     Err(e) => {
                         let message = format!("cannot read {name}: {e}");
-                        self.units.errors.push((u, CompileError::new(pos, message)));
+                        let err =
+                            CompileError::new(pos, message).with_width(path.chars().count() + 2);
+                        self.units.errors.push((u, err));
                         continue;
                     }
                 },

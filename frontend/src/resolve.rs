@@ -102,6 +102,23 @@ impl Resolution<'_> {
         }
     }
 
+    /// Every name a read in `scope` could resolve to: its locals and those
+    /// of the enclosing functions, the globals, the builtins (for "did you
+    /// mean" hints; the order is nearest scope first).
+    pub fn visible_names(&self, scope: usize) -> impl Iterator<Item = &str> {
+        let mut scopes = Vec::new();
+        let mut s = Some(scope);
+        while let Some(i) = s.filter(|&i| i != MAIN_SCOPE) {
+            scopes.push(i);
+            s = self.scopes[i].parent;
+        }
+        scopes
+            .into_iter()
+            .flat_map(|i| self.scopes[i].locals.iter().map(String::as_str))
+            .chain(self.globals.iter().map(String::as_str))
+            .chain(ilusm_bytecode::builtins::BUILTINS.iter().copied())
+    }
+
     /// Whether local `slot` of `scope` lives in a cell.
     pub fn is_cell(&self, scope: usize, slot: u16) -> bool {
         self.scopes[scope].cells.contains(&slot)

@@ -463,7 +463,13 @@ impl<'a> Compiler<'_, '_, 'a> {
             },
             Binding::Builtin(id) => f.b.emit(Instr::PushBuiltin(id)),
             Binding::Undefined => {
-                self.error(pos, format!("undefined name '{name}'"));
+                let mut err = CompileError::new(pos, format!("undefined name '{name}'"))
+                    .with_width(name.chars().count());
+                let visible = self.res().visible_names(f.scope);
+                if let Some(hint) = crate::suggest::undefined_name(name, visible) {
+                    err = err.with_hint(hint);
+                }
+                self.errors.push((self.unit, err));
                 f.b.emit(Instr::PushNil);
             }
         }

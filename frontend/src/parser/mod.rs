@@ -18,12 +18,17 @@ use crate::diag::{CompileError, Pos, Result};
 use crate::lexer::{Tok, Token, MAX_NESTING};
 
 /// Parse a token stream (as produced by [`crate::lexer::tokenize`]).
-pub fn parse(tokens: Vec<Token>) -> Result<Program> {
+/// After an error the parser skips to the next top-level statement and
+/// goes on, so one run reports every independent syntax error (in source
+/// order); any error means no program.
+pub fn parse(tokens: Vec<Token>) -> std::result::Result<Program, Vec<CompileError>> {
     let mut parser = Parser {
         tokens,
         pos: 0,
         depth: 0,
         next_function_id: 0,
+        errors: Vec::new(),
+        statement_start: 0,
     };
     if parser.tokens.last().map(|t| &t.tok) != Some(&Tok::Eof) {
         let pos = parser.tokens.last().map_or(Pos::new(1, 1), |t| t.pos);
@@ -33,7 +38,10 @@ pub fn parse(tokens: Vec<Token>) -> Result<Program> {
             space_before: true,
         });
     }
-    let body = parser.statements(true)?;
+    let body = parser.top_level();
+    if !parser.errors.is_empty() {
+        return Err(parser.errors);
+    }
     Ok(Program {
         body,
         function_count: parser.next_function_id,
@@ -45,6 +53,10 @@ pub(crate) struct Parser {
     pos: usize,
     depth: usize,
     next_function_id: usize,
+    /// Errors of the statements skipped so far (see [`Parser::top_level`]).
+    errors: Vec<CompileError>,
+    /// Token index where the current top-level statement began.
+    statement_start: usize,
 }
 
 impl Parser {
@@ -147,6 +159,79 @@ impl Parser {
 
     // ----- statements -----
 
+    /// The statements of the file. A statement with a syntax error is
+    /// recorded and skipped (with any block it opened), and parsing resumes
+    /// at the next top-level line: later errors are independent of it.
+    fn top_level(&mut self) -> Block {
+        let mut stmts = Vec::new();
+        loop {
+            match self.statements(true) {
+                Ok(mut rest) => {
+                    stmts.append(&mut rest);
+                    return stmts;
+                }
+                Err(mut e) => {
+                    if e.hint.is_none() {
+                        if let Some(hint) = self.foreign_keyword_hint() {
+                            e = e.with_hint(hint);
+                        }
+                    }
+                    self.errors.push(e);
+                    self.depth = 0;
+                    if !self.skip_to_next_top_level_line() {
+                        return stmts;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A hint when the failed top-level statement begins with a keyword of
+    /// another language (`while`, `return`, ...).
+    fn foreign_keyword_hint(&self) -> Option<String> {
+        match &self.tokens.get(self.statement_start)?.tok {
+            Tok::Name(name) => crate::suggest::foreign_keyword(name),
+            _ => None,
+        }
+    }
+
+    /// Move past the top-level statement that failed: from its first token
+    /// (at block level 0) to the first line break at level 0 at or after the
+    /// error, or past the `Dedent` that closes the statement's block. False
+    /// at the end of the file.
+    fn skip_to_next_top_level_line(&mut self) -> bool {
+        let mut level: usize = 0;
+        let mut i = self.statement_start;
+        while i < self.tokens.len() {
+            let at_or_after_error = i >= self.pos;
+            match self.tokens[i].tok {
+                Tok::Eof => break,
+                Tok::Indent => level += 1,
+                Tok::Dedent => {
+                    level = level.saturating_sub(1);
+                    if level == 0 && at_or_after_error {
+                        self.pos = i + 1;
+                        return true;
+                    }
+                }
+                // A line break followed by an indented block: the block
+                // belongs to the failed statement; skip it too.
+                Tok::Newline
+                    if level == 0
+                        && at_or_after_error
+                        && self.tokens.get(i + 1).map(|t| &t.tok) != Some(&Tok::Indent) =>
+                {
+                    self.pos = i + 1;
+                    return true;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.pos = self.tokens.len() - 1;
+        false
+    }
+
     /// Statements up to the end of the file (`top`) or of the block.
     fn statements(&mut self, top: bool) -> Result<Block> {
         let mut stmts = Vec::new();
@@ -163,6 +248,9 @@ impl Parser {
                     continue;
                 }
                 _ => {}
+            }
+            if top {
+                self.statement_start = self.pos;
             }
             stmts.push(self.statement()?);
             self.end_of_statement()?;

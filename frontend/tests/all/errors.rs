@@ -116,21 +116,30 @@ fn several_errors_are_reported_in_order() {
 
 #[test]
 fn render_format() {
+    // The spec's first line, then codespan's snippet: a gutter with the
+    // line number, the span underlined (columns count code points).
     let d = first_diag("s = \"é\" + nope\n".as_bytes());
     assert_eq!(
         d.render(),
-        "test.ilu:1:11: error: undefined name 'nope'\ns = \"é\" + nope\n          ^\n"
+        "test.ilu:1:11: error: undefined name 'nope'\n  |\n1 | s = \"é\" + nope\n  |           ^^^^\n"
     );
-    // Tabs in the source line stay tabs in the caret line.
+    // Tabs are expanded to four spaces in the quoted line and the underline alike.
     let d = first_diag(b"if tru:\n\tprn(x)\n");
     assert_eq!(
         d.render(),
-        "test.ilu:2:6: error: undefined name 'x'\n\tprn(x)\n\t    ^\n"
+        "test.ilu:2:6: error: undefined name 'x'\n  |\n2 |     prn(x)\n  |         ^\n"
     );
+    // A hint is a note under the snippet.
     let d = first_diag(b"x = \"\\q\"\n");
-    assert!(d
-        .render()
-        .ends_with("^\nhint: valid escapes are \\n \\t \\r \\0 \\\\ \\\" \\' and \\u{...}\n"));
+    assert!(d.render().ends_with(
+        "^\n  |\n  = hint: valid escapes are \\n \\t \\r \\0 \\\\ \\\" \\' and \\u{...}\n"
+    ));
+    // An error at the end of a line points just past its last character.
+    let d = first_diag(b"x = 1 +\n");
+    assert_eq!(
+        d.render(),
+        "test.ilu:1:8: error: expected an expression, found end of line\n  |\n1 | x = 1 +\n  |        ^\n"
+    );
 }
 
 #[test]
@@ -237,7 +246,7 @@ fn binding_rules_from_decisions() {
         error("f(__y) = 1\n"),
         "'__y' is reserved: names beginning with '__' belong to the host"
     );
-    assert_eq!(error("prn(__sys_argv)\n"), "undefined name '__sys_argv'");
+    assert_eq!(error("prn(__nope)\n"), "undefined name '__nope'");
     assert_eq!(
         error("f() = 1\nf() = 2\n"),
         "function 'f' is already defined at 1:1"

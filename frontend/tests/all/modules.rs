@@ -87,7 +87,7 @@ fn import_cycle() {
     ]);
     assert_eq!(
         text,
-        "b.ilu:2:5: error: import cycle: a.ilu -> b.ilu -> a.ilu\nuse \"a.ilu\"\n    ^\n"
+        "b.ilu:2:5: error: import cycle: a.ilu -> b.ilu -> a.ilu\n  |\n2 | use \"a.ilu\"\n  |     ^^^^^^^\n"
     );
     let text = first_error(&[("m.ilu", "use \"m.ilu\"\n")]);
     assert!(text.contains("import cycle: m.ilu -> m.ilu"), "{text}");
@@ -107,7 +107,7 @@ fn errors_in_a_used_file_name_that_file() {
     let text = first_error(&[("m.ilu", "use \"u.ilu\"\n"), ("u.ilu", "prn(zz)\n")]);
     assert_eq!(
         text,
-        "u.ilu:1:5: error: undefined name 'zz'\nprn(zz)\n    ^\n"
+        "u.ilu:1:5: error: undefined name 'zz'\n  |\n1 | prn(zz)\n  |     ^^\n"
     );
     let text = first_error(&[("m.ilu", "use \"u.ilu\"\n"), ("u.ilu", "x = (\n")]);
     assert!(text.starts_with("u.ilu:"), "{text}");

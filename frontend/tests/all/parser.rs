@@ -9,10 +9,60 @@ fn program(src: &str) -> Program {
     parse(tokens).unwrap_or_else(|e| panic!("parse error in {src:?}: {e:?}"))
 }
 
+/// The first parse error's message.
 fn parse_error(src: &str) -> String {
     parse(tokenize(src).expect("lexes"))
         .expect_err("expected a parse error")
+        .remove(0)
         .message
+}
+
+/// Every parse error: line, column and message.
+fn parse_errors(src: &str) -> Vec<(u32, u32, String)> {
+    parse(tokenize(src).expect("lexes"))
+        .expect_err("expected parse errors")
+        .into_iter()
+        .map(|e| (e.pos.line, e.pos.col, e.message))
+        .collect()
+}
+
+#[test]
+fn independent_syntax_errors_are_all_reported() {
+    let src = "x = 1 +\nprn 1\nf(a) =\n    b = a *\n    b\ny = * 2\nprn 2\n";
+    assert_eq!(
+        parse_errors(src),
+        vec![
+            (
+                1,
+                8,
+                "expected an expression, found end of line".to_string()
+            ),
+            (
+                4,
+                12,
+                "expected an expression, found end of line".to_string()
+            ),
+            (6, 5, "expected an expression, found '*'".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn recovery_skips_the_whole_block_of_a_failed_statement() {
+    // The error is in the header; the block below it belongs to the failed
+    // statement and must not be reported as unexpected indentation.
+    let src = "whl x < :\n    prn x\n    x = x + 1\nprn 3 +\n";
+    assert_eq!(
+        parse_errors(src),
+        vec![
+            (1, 9, "expected an expression, found ':'".to_string()),
+            (
+                4,
+                8,
+                "expected an expression, found end of line".to_string()
+            ),
+        ]
+    );
 }
 
 fn only_expr(src: &str) -> Expr {
