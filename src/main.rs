@@ -39,6 +39,9 @@ enum Command {
         /// Heap limit in bytes, with an optional K, M or G suffix (default: $ILUSM_MAX_HEAP, else none).
         #[arg(long, value_name = "SIZE")]
         max_heap: Option<String>,
+        /// On an uncaught error, list each frame's local variables under it (interpreter only).
+        #[arg(long, conflicts_with = "jit")]
+        trace_locals: bool,
         /// The program.
         file: PathBuf,
         /// Arguments passed to the program.
@@ -102,6 +105,7 @@ fn execute(command: Command) -> Result<u8, String> {
             jit,
             max_depth,
             max_heap,
+            trace_locals,
             file,
             args,
         } => {
@@ -124,6 +128,7 @@ fn execute(command: Command) -> Result<u8, String> {
                 std::env::set_var("ILUSM_MAX_DEPTH", max_depth.to_string());
                 ilusm_aot::jit_run(&module, args).map_err(|e| format!("error: {e}"))?
             } else {
+                ilusm_interp::set_trace_locals(trace_locals);
                 ilusm_interp::run(&module, args, max_depth)
             };
             Ok(status.clamp(0, 255) as u8)

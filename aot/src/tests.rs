@@ -56,6 +56,7 @@ pub(crate) fn func(name: &str, arity: u8, locals: u16, code: &[A]) -> Function {
             line: 1,
             col: 1,
         }],
+        local_names: Vec::new(),
     }
 }
 

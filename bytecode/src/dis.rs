@@ -23,7 +23,8 @@
 //! ```
 //!
 //! Each function starts with `fn NAME/ARITY locals=N file=F` (with
-//! ` captures=C` before `file=` when it has captures); a `; LINE:COL`
+//! ` captures=C` before `file=` when it has captures), then, when the
+//! module has debug names, `; locals: SLOT=NAME ...`; a `; LINE:COL`
 //! line precedes the first instruction at a new source position; the pc is
 //! four decimal digits (more when needed), then two spaces, then the
 //! mnemonic padded to 11 columns and one space, then the operands. Numbers
@@ -123,6 +124,15 @@ pub fn disassemble_function(m: &Module, f: &Function, out: &mut String) {
         let _ = write!(out, " captures={}", f.num_captures);
     }
     let _ = writeln!(out, " file={}", f.file);
+    // Debug names of the slots, when the module carries them (temporaries
+    // are unnamed and left out): `  ; locals: 0=n 1=acc`.
+    let named: Vec<String> = (f.local_names.iter().enumerate())
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(i, n)| format!("{i}={}", name_text(n)))
+        .collect();
+    if !named.is_empty() {
+        let _ = writeln!(out, "  ; locals: {}", named.join(" "));
+    }
     let mut last_pos = None;
     for item in instructions(&f.code) {
         match item {
@@ -262,6 +272,7 @@ mod tests {
                             col: 4,
                         },
                     ],
+                    local_names: Vec::new(),
                 },
                 Function {
                     name: "fib".into(),
@@ -275,6 +286,7 @@ mod tests {
                         line: 5,
                         col: 3,
                     }],
+                    local_names: Vec::new(),
                 },
             ],
             entry: 0,
@@ -334,6 +346,7 @@ fn fib/2 locals=3 captures=1 file=0
                     Instr::RangePrep,
                 ]),
                 lines: vec![],
+                local_names: Vec::new(),
             }],
             ..Module::default()
         };
@@ -364,6 +377,7 @@ fn fib/2 locals=3 captures=1 file=0
                 file: 9,
                 code: vec![0x01, 9, 0, 0, 0, 0x1F, 7, 0, 0, 0, 0, 0x22, 99, 0, 0xFF],
                 lines: vec![],
+                local_names: Vec::new(),
             }],
             entry: 3,
             ..Module::default()

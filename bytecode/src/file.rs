@@ -29,9 +29,12 @@
 //!              code        u32 length, then that many bytes
 //!              lines       u32 count, then each: u32 pc, u32 line, u32 col
 //! entry      u32      (index into functions)
+//! debug      only when flags has FLAG_LOCAL_NAMES: for each function,
+//!              u16 count (0 or num_locals), then each: string (a local's name)
 //! ```
 //!
-//! The file ends right after `entry`: trailing bytes are an error. Every
+//! The file ends right after `entry` (or the debug section): trailing bytes
+//! are an error. Every
 //! count and length is checked against the bytes that remain before anything
 //! is allocated, so a hostile count cannot make the decoder allocate more
 //! than a small multiple of the file's size.
@@ -44,6 +47,10 @@ pub const MAGIC: [u8; 4] = *b"ILBC";
 
 /// The format version this toolchain writes and reads.
 pub const VERSION: u16 = 1;
+
+/// Header flag: a debug section with every function's local names
+/// follows `entry`.
+pub const FLAG_LOCAL_NAMES: u16 = 0x0001;
 
 /// Constant pool tag of a number.
 pub const TAG_NUM: u8 = 1;
@@ -124,7 +131,8 @@ pub fn encode(m: &Module) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);
     put_u16(&mut out, VERSION);
-    put_u16(&mut out, 0);
+    let has_names = m.functions.iter().any(|f| !f.local_names.is_empty());
+    put_u16(&mut out, if has_names { FLAG_LOCAL_NAMES } else { 0 });
 
     put_len(&mut out, m.constants.len(), "the constant count");
     for c in &m.constants {
@@ -168,6 +176,15 @@ pub fn encode(m: &Module) -> Vec<u8> {
     }
 
     put_u32(&mut out, m.entry);
+    if has_names {
+        for f in &m.functions {
+            let n = u16::try_from(f.local_names.len()).expect("at most u16::MAX locals");
+            put_u16(&mut out, n);
+            for name in &f.local_names {
+                put_str(&mut out, name, "a local name");
+            }
+        }
+    }
     out
 }
 
@@ -318,10 +335,13 @@ pub fn decode(bytes: &[u8]) -> Result<Module, LoadError> {
     }
     let flags_at = r.pos;
     let flags = r.u16(&|| "flags".to_string())?;
-    if flags != 0 {
+    if flags & !FLAG_LOCAL_NAMES != 0 {
         return Err(LoadError::format(
             flags_at,
-            format!("unsupported .ilbc flags 0x{flags:04x} at byte offset {flags_at} (expected 0)"),
+            format!(
+                "unsupported .ilbc flags 0x{flags:04x} at byte offset {flags_at} \
+                 (known: 0x{FLAG_LOCAL_NAMES:04x} local names)"
+            ),
         ));
     }
 
@@ -364,6 +384,23 @@ pub fn decode(bytes: &[u8]) -> Result<Module, LoadError> {
     }
 
     let entry = r.u32(&|| "entry".to_string())?;
+    if flags & FLAG_LOCAL_NAMES != 0 {
+        for (i, f) in functions.iter_mut().enumerate() {
+            let n = r.u16(&|| format!("local name count of function {i}"))? as usize;
+            if r.remaining() < n * MIN_STRING as usize {
+                return Err(LoadError::format(
+                    r.pos,
+                    format!(
+                        "truncated file: local names of function {i} at byte offset {}",
+                        r.pos
+                    ),
+                ));
+            }
+            f.local_names = (0..n)
+                .map(|j| r.string(&|| format!("local name {j} of function {i}")))
+                .collect::<Result<_, _>>()?;
+        }
+    }
     if r.remaining() != 0 {
         return Err(LoadError::format(
             r.pos,
@@ -426,6 +463,7 @@ fn decode_function(r: &mut Reader<'_>, i: usize) -> Result<Function, LoadError> 
         file,
         code,
         lines,
+        local_names: Vec::new(),
     })
 }
 
@@ -483,6 +521,7 @@ mod tests {
                             col: 5,
                         },
                     ],
+                    local_names: Vec::new(),
                 },
                 Function {
                     name: "add".into(),
@@ -496,6 +535,7 @@ mod tests {
                         line: 4,
                         col: 3,
                     }],
+                    local_names: Vec::new(),
                 },
             ],
             entry: 0,
@@ -507,6 +547,22 @@ mod tests {
         let m = sample();
         let bytes = encode(&m);
         assert_eq!(&bytes[..4], b"ILBC");
+        assert_eq!(decode(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn round_trip_keeps_local_names() {
+        let mut m = sample();
+        assert_eq!(encode(&m)[6], 0, "no names, no flag");
+        for f in &mut m.functions {
+            f.local_names = (0..f.num_locals).map(|i| format!("v{i}")).collect();
+        }
+        m.functions[0]
+            .local_names
+            .iter_mut()
+            .for_each(String::clear);
+        let bytes = encode(&m);
+        assert_eq!(bytes[6], FLAG_LOCAL_NAMES as u8);
         assert_eq!(decode(&bytes).unwrap(), m);
     }
 

@@ -36,6 +36,9 @@ pub struct Function {
     pub code: Vec<u8>,
     /// Sorted by `pc`, strictly increasing.
     pub lines: Vec<LineEntry>,
+    /// Debug info: the name of each local slot (`num_locals` names), or
+    /// empty when unknown. Used only by `--trace-locals` and `ilusm dis`.
+    pub local_names: Vec<String>,
 }
 
 impl Function {

@@ -218,6 +218,16 @@ impl FunctionVerifier<'_> {
                 format!("num_locals {} is less than arity {}", f.num_locals, f.arity),
             ));
         }
+        if !f.local_names.is_empty() && f.local_names.len() != usize::from(f.num_locals) {
+            return Err(self.err(
+                None,
+                format!(
+                    "{} local names for num_locals {}",
+                    f.local_names.len(),
+                    f.num_locals
+                ),
+            ));
+        }
         if f.code.is_empty() {
             return Err(self.err(None, "empty code".to_string()));
         }

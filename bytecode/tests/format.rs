@@ -91,8 +91,14 @@ fn truncated_version() {
 #[test]
 fn bad_flags() {
     assert_eq!(
-        load_err(&with(6, &[1, 0])),
-        "unsupported .ilbc flags 0x0001 at byte offset 6 (expected 0)"
+        load_err(&with(6, &[2, 0])),
+        "unsupported .ilbc flags 0x0002 at byte offset 6 (known: 0x0001 local names)"
+    );
+    // The local-names flag without its section: the module ends early.
+    assert!(
+        load_err(&with(6, &[1, 0])).starts_with("truncated file: local name count of function 0"),
+        "{}",
+        load_err(&with(6, &[1, 0]))
     );
 }
 

@@ -22,6 +22,20 @@ use ilusm_runtime::{context, io, Caller, Value};
 
 pub use load::program_image;
 
+/// `--trace-locals`: whether an uncaught error's trace lists each frame's
+/// local variables. A process-wide debugging switch of the CLI, read only
+/// when an error unwinds.
+static TRACE_LOCALS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turn `--trace-locals` on or off for every later run in this process.
+pub fn set_trace_locals(on: bool) {
+    TRACE_LOCALS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn trace_locals() -> bool {
+    TRACE_LOCALS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Run `module` to completion: print its output, report an uncaught error
 /// on stderr. Returns the exit status: 0, 1 after a runtime error, 2 if the
 /// module is malformed. `max_depth` is the call-depth limit (the CLI reads

@@ -76,6 +76,8 @@ pub(crate) struct Func {
     pub arity: u8,
     pub num_locals: u16,
     pub name: String,
+    /// Debug names of the local slots ("" for temporaries; empty if unknown).
+    pub local_names: Vec<String>,
 }
 
 /// A loaded program.
@@ -276,6 +278,7 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
             arity: f.arity,
             num_locals: f.num_locals,
             name: f.name.clone(),
+            local_names: f.local_names.clone(),
         });
     }
     Ok(Program {

@@ -86,12 +86,52 @@ impl<'p> Vm<'p> {
         if let Some(top) = self.frames.last_mut() {
             top.ip = ip;
         }
+        let trace_locals = crate::trace_locals();
         for fr in self.frames[stop..].iter().rev() {
             let pc = self.prog.funcs[fr.func as usize].pcs[fr.ip - 1];
             e.trace.push((fr.func, pc));
+            if trace_locals {
+                // Frames of outer loop invocations (a `try` callback's
+                // caller...) come later; keep `locals` aligned with `trace`.
+                e.locals.resize(e.trace.len() - 1, String::new());
+                e.locals.push(self.frame_locals(fr));
+            }
         }
         self.frames.truncate(stop);
         e
+    }
+
+    /// `name = value, ...` for the named locals of frame `fr` (cells show
+    /// their contents; each value is cut at 60 characters).
+    #[cold]
+    fn frame_locals(&self, fr: &Frame) -> String {
+        let func = &self.prog.funcs[fr.func as usize];
+        let mut out = String::new();
+        for (slot, name) in func.local_names.iter().enumerate() {
+            let Some(&v) = self.stack.get(fr.base + slot) else {
+                break;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let v = if heap::kind(v) == Some(heap::Kind::Cell) {
+                containers::cell_get(v).unwrap_or(v)
+            } else {
+                v
+            };
+            let mut text = String::new();
+            print::repr(v, &mut text);
+            if text.chars().count() > 60 {
+                text = text.chars().take(57).collect::<String>() + "...";
+            }
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(name);
+            out.push_str(" = ");
+            out.push_str(&text);
+        }
+        out
     }
 
     /// Push a frame for function `f` (run as `closure`, or nil) whose

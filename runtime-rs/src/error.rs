@@ -11,6 +11,9 @@ use crate::program::ProgramImage;
 pub struct RtError {
     pub message: String,
     pub trace: Vec<(u32, u32)>,
+    /// With the interpreter's `--trace-locals`: for each frame of `trace`,
+    /// its local variables as `name = value` text (empty when not traced).
+    pub locals: Vec<String>,
 }
 
 /// The result of anything that can raise. Errors are boxed so the `Ok` path
@@ -23,6 +26,7 @@ impl RtError {
         Box::new(RtError {
             message: message.into(),
             trace: Vec::new(),
+            locals: Vec::new(),
         })
     }
 
@@ -32,20 +36,24 @@ impl RtError {
     pub fn render(&self, image: &ProgramImage) -> String {
         let mut out = format!("error: {}\n", self.message);
         let n = self.trace.len();
-        let line = |out: &mut String, &(func, pc): &(u32, u32)| {
+        let line = |out: &mut String, i: usize| {
+            let (func, pc) = self.trace[i];
             out.push_str("  at ");
             out.push_str(&image.frame_location(func, pc));
             out.push('\n');
+            if let Some(locals) = self.locals.get(i).filter(|l| !l.is_empty()) {
+                out.push_str("      ");
+                out.push_str(locals);
+                out.push('\n');
+            }
         };
         if n <= MAX_SHOWN_FRAMES {
-            self.trace.iter().for_each(|f| line(&mut out, f));
+            (0..n).for_each(|i| line(&mut out, i));
         } else {
             let keep = MAX_SHOWN_FRAMES / 2;
-            self.trace[..keep].iter().for_each(|f| line(&mut out, f));
+            (0..keep).for_each(|i| line(&mut out, i));
             out.push_str(&format!("  ... {} more frames\n", n - 2 * keep));
-            self.trace[n - keep..]
-                .iter()
-                .for_each(|f| line(&mut out, f));
+            (n - keep..n).for_each(|i| line(&mut out, i));
         }
         out
     }
@@ -116,10 +124,24 @@ mod tests {
         let e = RtError {
             message: "division by zero".into(),
             trace: vec![(1, 4), (0, 5)],
+            locals: Vec::new(),
         };
         assert_eq!(
             e.render(&image()),
             "error: division by zero\n  at f (main.ilu:3:9)\n  at <main> (main.ilu:7:3)\n"
+        );
+    }
+
+    #[test]
+    fn traced_locals_follow_their_frame() {
+        let e = RtError {
+            message: "division by zero".into(),
+            trace: vec![(1, 4), (0, 5)],
+            locals: vec!["a = 1, b = 0".into(), String::new()],
+        };
+        assert_eq!(
+            e.render(&image()),
+            "error: division by zero\n  at f (main.ilu:3:9)\n      a = 1, b = 0\n  at <main> (main.ilu:7:3)\n"
         );
     }
 
@@ -130,6 +152,7 @@ mod tests {
         let e = RtError {
             message: "stack overflow (call depth 30)".into(),
             trace,
+            locals: Vec::new(),
         };
         let text = e.render(&image());
         let lines: Vec<&str> = text.lines().collect();

@@ -69,7 +69,8 @@ def s(text):
     return struct.pack("<I", len(b)) + b
 
 
-def encode(m, version=1, flags=0):
+def encode(m, version=1, flags=0, local_names=None):
+    """local_names: per function, a list of names (the debug section, flag 0x0001)."""
     out = bytearray(b"ILBC") + struct.pack("<HH", version, flags)
     out += struct.pack("<I", len(m["consts"]))
     for c in m["consts"]:
@@ -91,6 +92,11 @@ def encode(m, version=1, flags=0):
         for e in f["lines"]:
             out += struct.pack("<III", *e)
     out += struct.pack("<I", m["entry"])
+    if local_names is not None:
+        for names in local_names:
+            out += struct.pack("<H", len(names))
+            for n in names:
+                out += s(n)
     return bytes(out)
 
 
@@ -186,7 +192,10 @@ case("elf_magic", b"\x7fELF" + good[4:])
 case("truncated_version", good[:5])
 case("bad_version_0", good[:4] + struct.pack("<H", 0) + good[6:])
 case("bad_version_2", encode(VALID, version=2))
-case("bad_flags", encode(VALID, flags=1))
+case("bad_flags", encode(VALID, flags=2))
+case("local_names_count", encode(VALID, flags=1, local_names=[["", ""], ["n", "extra"], ["x"]]))
+case("truncated_local_names", encode(VALID, flags=1, local_names=[["", ""], ["n"], ["x"]])[:-3])
+case("local_names_without_flag", encode(VALID, flags=0, local_names=[["", ""], ["n"], ["x"]]))
 case("truncated_header", good[:8])
 case("truncated_constant", encode(tiny(code(("halt",))))[:18])  # 5 of constant 0's 8 f64 bytes
 case("truncated_string_constant", encode(tiny(code(("halt",)), consts=["hello world"]))[:20])

@@ -68,6 +68,7 @@ fn func(name: &str, arity: u8, locals: u16, code: &[A]) -> Function {
         file: 0,
         code: bytes,
         lines,
+        local_names: Vec::new(),
     }
 }
 

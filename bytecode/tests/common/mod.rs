@@ -54,6 +54,7 @@ pub fn func(name: &str, arity: u8, num_locals: u16, code: Vec<u8>) -> Function {
             line: 1,
             col: 1,
         }],
+        local_names: Vec::new(),
     }
 }
 

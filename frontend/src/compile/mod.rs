@@ -248,6 +248,8 @@ impl<'a> Compiler<'_, '_, 'a> {
             file: self.unit as u32,
             code,
             lines,
+            // Its slots are compiler temporaries; its variables are globals.
+            local_names: Vec::new(),
         }
     }
 
@@ -302,15 +304,21 @@ impl<'a> Compiler<'_, '_, 'a> {
         }
         f.b.emit(Instr::Ret);
         let (code, lines) = f.b.finish();
-        let num_locals = self.locals_count(pos, named + f.temps_max);
+        let num_locals = self
+            .locals_count(pos, named + f.temps_max)
+            .max(u16::from(arity));
+        // Named locals first, then the compiler's temporaries (unnamed: "").
+        let mut local_names = self.res().scopes[scope].locals.clone();
+        local_names.resize(usize::from(num_locals), String::new());
         Function {
             name: name.to_string(),
             arity,
-            num_locals: num_locals.max(u16::from(arity)),
+            num_locals,
             num_captures,
             file: self.unit as u32,
             code,
             lines,
+            local_names,
         }
     }
 

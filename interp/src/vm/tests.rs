@@ -24,6 +24,7 @@ fn func(name: &str, arity: u8, num_locals: u16, code: &[Instr]) -> Function {
         file: 0,
         code: bytes,
         lines,
+        local_names: Vec::new(),
     }
 }
 

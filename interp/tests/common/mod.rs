@@ -82,6 +82,7 @@ pub fn func(name: &str, arity: u8, num_locals: u16, code: &[Instr]) -> Function 
         file: 0,
         code: bytes,
         lines,
+        local_names: Vec::new(),
     }
 }
 
