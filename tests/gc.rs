@@ -506,6 +506,23 @@ fn heap_limit_error_and_try() {
         run_on(path, Path::new("gc/oom.ilu"), dir.path(), &env).expect(1, "start\n", OOM_4M);
         run_on(path, Path::new("gc/oom_try.ilu"), dir.path(), &env).expect(0, caught, "");
     }
+    // List literals and cells raise the limit themselves, at the same
+    // instruction on every path, whatever the limit.
+    for limit in ["1M", "3500K"] {
+        let expected = format!(
+            "error: out of memory (heap limit {limit})\n  at chain (gc/oom_literals.ilu:8:21)\n  \
+             at <main> (gc/oom_literals.ilu:10:6)\n"
+        );
+        for path in paths() {
+            run_on(
+                path,
+                Path::new("gc/oom_literals.ilu"),
+                dir.path(),
+                &[("ILUSM_MAX_HEAP", limit)],
+            )
+            .expect(1, "start\n", &expected);
+        }
+    }
 }
 
 #[test]

@@ -56,7 +56,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     pub(crate) fn lower_heap(&mut self, pc: u32, ins: Instr) {
         match ins {
-            Instr::MakeList(n) => self.argv_push(RtFn::MakeList, n as usize, n as u32, None),
+            Instr::MakeList(n) => self.argv_push(RtFn::MakeList, n as usize, n as u32, Some(pc)),
             Instr::MakeObject(n) => {
                 self.argv_push(RtFn::MakeObject, 2 * n as usize, n as u32, Some(pc))
             }
@@ -94,8 +94,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             Instr::MakeCell => {
                 let v = self.pop();
-                let c = self.call_rt(RtFn::MakeCell, &[v]).expect("returns a cell");
-                self.stack.push(c);
+                self.call_push(RtFn::MakeCell, &[v], pc);
             }
             Instr::CellGet => {
                 let c = self.pop();

@@ -411,7 +411,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::MakeList(n) => {
                     let at = self.stack.len() - n as usize;
-                    let v = containers::make_list(&self.stack[at..]);
+                    let v = tri!(containers::make_list_checked(&self.stack[at..]));
                     self.stack.truncate(at);
                     self.stack.push(v);
                 }
@@ -459,7 +459,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::MakeCell => {
                     let t = top!();
-                    *t = containers::make_cell(*t);
+                    *t = tri!(containers::make_cell_checked(*t));
                 }
                 Op::CellGet => {
                     let t = top!();

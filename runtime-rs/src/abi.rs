@@ -169,13 +169,14 @@ pub unsafe extern "C" fn ilusm_rt_call_value(callee: u64, argv: *const u64, argc
     native::call_value(Value(callee), values(argv, argc)).0
 }
 
-/// A new list of the `n` values at `argv` -> value.
+/// A new list of the `n` values at `argv` -> value|ERROR (ERROR: the heap
+/// limit).
 ///
 /// # Safety
 /// See the module documentation.
 #[no_mangle]
 pub unsafe extern "C" fn ilusm_rt_make_list(argv: *const u64, n: u32) -> u64 {
-    containers::make_list(values(argv, n)).0
+    to_abi(containers::make_list_checked(values(argv, n)))
 }
 
 /// A new object from the `n` key/value pairs at `argv` (`2 * n` words:
@@ -214,10 +215,10 @@ pub extern "C" fn ilusm_rt_set_field(a: u64, key: u64, v: u64) -> u64 {
     to_abi(containers::set_field(Value(a), Value(key), Value(v)))
 }
 
-/// A new cell holding `v` -> value.
+/// A new cell holding `v` -> value|ERROR (ERROR: the heap limit).
 #[no_mangle]
 pub extern "C" fn ilusm_rt_make_cell(v: u64) -> u64 {
-    containers::make_cell(Value(v)).0
+    to_abi(containers::make_cell_checked(Value(v)))
 }
 
 /// The value in cell `c` -> value|ERROR (ERROR only for a non-cell: a

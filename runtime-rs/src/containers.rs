@@ -11,8 +11,10 @@
 //! Allocation: every operation that allocates returns its result through
 //! `gc::ok`, so exceeding the heap limit fails the operation with `out of
 //! memory`; those that grow a container in place end with a
-//! `gc::safepoint`. `make_list` and `make_cell` cannot fail (their ABI rows
-//! say so): a limit they exceed is reported by the next checking operation.
+//! `gc::safepoint`. `make_list` and `make_cell` themselves cannot fail (for
+//! the runtime's own use); the instructions use [`make_list_checked`] and
+//! [`make_cell_checked`], so that every path reports an exceeded limit at
+//! the same instruction.
 
 use crate::error::{RtError, RtResult};
 use crate::gc;
@@ -25,6 +27,17 @@ use crate::value::Value;
 /// the module docs for the heap limit.
 pub fn make_list(items: &[Value]) -> Value {
     heap::alloc_list(items.to_vec())
+}
+
+/// The `make_list` instruction: [`make_list`], or the out-of-memory error
+/// if it took the heap past its limit.
+pub fn make_list_checked(items: &[Value]) -> RtResult<Value> {
+    gc::ok(make_list(items))
+}
+
+/// The `make_cell` instruction: [`make_cell`], or the out-of-memory error.
+pub fn make_cell_checked(v: Value) -> RtResult<Value> {
+    gc::ok(make_cell(v))
 }
 
 /// A new object from `key0, val0, key1, val1, ...` (the `make_object`
