@@ -18,6 +18,9 @@
 //!
 //! `use "file.ilu"` binds the imported file's top-level names (given by the
 //! caller, which resolved that file first) as assignments at the `use`.
+//! `use NAME` binds the global NAME to the standard module's object. While
+//! `trl` is bound by nothing but `use trl`, the compiler knows what
+//! `trl.map` is ([`Resolution::module_use`]).
 
 use crate::ast::*;
 use crate::diag::{CompileError, Pos};
@@ -80,9 +83,12 @@ pub struct Resolution<'a> {
     /// Top-level functions whose global is bound by nothing else: name to
     /// function id. Calls to them may be direct.
     direct: HashMap<String, usize>,
+    /// Globals bound by `use NAME` and by nothing else: name to the
+    /// position of (one of) its `use`.
+    modules: HashMap<String, Pos>,
 }
 
-impl Resolution<'_> {
+impl<'a> Resolution<'a> {
     /// What `name`, read in `scope`, refers to.
     pub fn lookup(&self, scope: usize, name: &str) -> Binding {
         if scope != MAIN_SCOPE {
@@ -100,6 +106,23 @@ impl Resolution<'_> {
             Some(id) => Binding::Builtin(id),
             None => Binding::Undefined,
         }
+    }
+
+    /// The position of the `use NAME` that binds the global `name`, if
+    /// that is its only kind of binding.
+    pub fn module_use(&self, name: &str) -> Option<Pos> {
+        self.modules.get(name).copied()
+    }
+
+    /// The functions this unit exports as a standard module: its top-level
+    /// functions not starting with `_`, in source order.
+    pub fn exports(&self) -> Vec<&'a FuncDef> {
+        self.scopes[MAIN_SCOPE]
+            .functions
+            .iter()
+            .filter_map(|&id| self.defs[id])
+            .filter(|def| crate::stdlib::is_exported(&def.name.name))
+            .collect()
     }
 
     /// Whether local `slot` of `scope` lives in a cell.
@@ -120,6 +143,8 @@ enum BindKind {
     Assign,
     Def,
     Function,
+    /// `use NAME`.
+    Use,
 }
 
 struct Resolver<'a, 'i> {
@@ -131,6 +156,10 @@ struct Resolver<'a, 'i> {
     first_binding: Vec<HashMap<String, (BindKind, Pos)>>,
     /// Top-level names bound other than by a function definition.
     rebound_globals: std::collections::HashSet<String>,
+    /// Top-level names bound other than by `use NAME`.
+    non_module_globals: std::collections::HashSet<String>,
+    /// Top-level names bound by `use NAME`, with the position of the `use`.
+    module_globals: HashMap<String, Pos>,
     loop_depth: usize,
     /// The top-level names of the file each `use "..."` (by position) imports.
     imports: &'i HashMap<Pos, Vec<String>>,
@@ -154,11 +183,14 @@ pub fn resolve<'a>(
             defs: vec![None; program.function_count],
             lambdas: HashMap::new(),
             direct: HashMap::new(),
+            modules: HashMap::new(),
         },
         errors: Vec::new(),
         scope: MAIN_SCOPE,
         first_binding: vec![HashMap::new(); scope_count],
         rebound_globals: Default::default(),
+        non_module_globals: Default::default(),
+        module_globals: HashMap::new(),
         loop_depth: 0,
         imports,
     };
@@ -173,6 +205,11 @@ pub fn resolve<'a>(
         .map(|def| (def.name.name.clone(), def.id))
         .collect();
     r.res.direct = direct;
+    let modules: HashMap<String, Pos> = std::mem::take(&mut r.module_globals)
+        .into_iter()
+        .filter(|(name, _)| !r.non_module_globals.contains(name))
+        .collect();
+    r.res.modules = modules;
     if r.errors.is_empty() {
         Ok(r.res)
     } else {
@@ -228,6 +265,9 @@ impl<'a> Resolver<'a, '_> {
         }
         if self.scope == MAIN_SCOPE && kind != BindKind::Function {
             self.rebound_globals.insert(name.clone());
+        }
+        if self.scope == MAIN_SCOPE && kind != BindKind::Use {
+            self.non_module_globals.insert(name.clone());
         }
     }
 
@@ -385,11 +425,8 @@ impl<'a> Resolver<'a, '_> {
                 }
                 match target {
                     UseTarget::Module(name) => {
-                        self.errors.push(CompileError::new(
-                            name.pos,
-                            format!("unknown module '{}'", name.name),
-                        ));
-                        self.bind(name, BindKind::Assign);
+                        self.bind(name, BindKind::Use);
+                        self.module_globals.insert(name.name.clone(), name.pos);
                     }
                     UseTarget::File { pos, .. } => {
                         let names = self.imports.get(pos).cloned().unwrap_or_default();

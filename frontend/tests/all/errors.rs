@@ -80,7 +80,11 @@ fn lexical_errors_through_the_api() {
 
 #[test]
 fn language_errors_of_the_whole_language() {
-    assert_eq!(error("use trl\n"), "unknown module 'trl'");
+    assert_eq!(error("use nosuch\n"), "unknown module 'nosuch'");
+    assert_eq!(
+        error("use trl\ntrl.nope([])\n"),
+        "module 'trl' has no function 'nope'"
+    );
     assert_eq!(
         error("f() =\n    use \"x.ilu\"\n"),
         "'use' is only allowed at the top level of a file"
@@ -237,7 +241,10 @@ fn binding_rules_from_decisions() {
         error("f(__y) = 1\n"),
         "'__y' is reserved: names beginning with '__' belong to the host"
     );
-    assert_eq!(error("prn(__sys_argv)\n"), "undefined name '__sys_argv'");
+    assert_eq!(
+        error("prn(__sys_nosuch)\n"),
+        "undefined name '__sys_nosuch'"
+    );
     assert_eq!(
         error("f() = 1\nf() = 2\n"),
         "function 'f' is already defined at 1:1"
