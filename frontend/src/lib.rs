@@ -98,13 +98,20 @@ fn compile_here(
     let mut resolutions: Vec<Option<resolve::Resolution<'_>>> =
         (0..units.len()).map(|_| None).collect();
     for &u in &loaded.order {
-        let imports: std::collections::HashMap<Pos, Vec<String>> = units[u]
+        let imports: std::collections::HashMap<Pos, resolve::Imported> = units[u]
             .imports
             .iter()
             .filter_map(|(&pos, &target)| {
-                // A file binds its globals; `use NAME` binds NAME only.
-                let names = resolutions[target].as_ref()?.globals.clone();
-                Some((pos, names))
+                if units[target].is_std {
+                    return Some((pos, resolve::Imported::Module(target)));
+                }
+                let res = resolutions[target].as_ref()?;
+                let names = res
+                    .globals
+                    .iter()
+                    .map(|name| (name.clone(), res.module_unit(name)))
+                    .collect();
+                Some((pos, resolve::Imported::File(names)))
             })
             .collect();
         match resolve::resolve(programs[u], &imports) {

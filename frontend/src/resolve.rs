@@ -83,9 +83,10 @@ pub struct Resolution<'a> {
     /// Top-level functions whose global is bound by nothing else: name to
     /// function id. Calls to them may be direct.
     direct: HashMap<String, usize>,
-    /// Globals bound by `use NAME` and by nothing else: name to the
-    /// position of (one of) its `use`.
-    modules: HashMap<String, Pos>,
+    /// Globals bound to a standard module and to nothing else (by
+    /// `use NAME`, or by a `use "file"` whose file binds it so): name to
+    /// the module's unit.
+    modules: HashMap<String, usize>,
 }
 
 impl<'a> Resolution<'a> {
@@ -108,9 +109,9 @@ impl<'a> Resolution<'a> {
         }
     }
 
-    /// The position of the `use NAME` that binds the global `name`, if
-    /// that is its only kind of binding.
-    pub fn module_use(&self, name: &str) -> Option<Pos> {
+    /// The standard module unit the global `name` is bound to, if that is
+    /// all it is ever bound to.
+    pub fn module_unit(&self, name: &str) -> Option<usize> {
         self.modules.get(name).copied()
     }
 
@@ -158,11 +159,22 @@ struct Resolver<'a, 'i> {
     rebound_globals: std::collections::HashSet<String>,
     /// Top-level names bound other than by `use NAME`.
     non_module_globals: std::collections::HashSet<String>,
-    /// Top-level names bound by `use NAME`, with the position of the `use`.
-    module_globals: HashMap<String, Pos>,
+    /// Top-level names bound to a standard module, with its unit (`None`
+    /// once bound to two different modules).
+    module_globals: HashMap<String, Option<usize>>,
     loop_depth: usize,
-    /// The top-level names of the file each `use "..."` (by position) imports.
-    imports: &'i HashMap<Pos, Vec<String>>,
+    /// What each `use` (by position) imports.
+    imports: &'i HashMap<Pos, Imported>,
+}
+
+/// What a `use` imports, as the caller (which resolved that unit first)
+/// describes it.
+pub enum Imported {
+    /// `use "file.ilu"`: the file's top-level names, each with the standard
+    /// module unit it is bound to when `use NAME` is its only binding there.
+    File(Vec<(String, Option<usize>)>),
+    /// `use NAME`: the standard module's unit.
+    Module(usize),
 }
 
 /// Collect the scopes of `program` and check the binding rules. `imports`
@@ -170,7 +182,7 @@ struct Resolver<'a, 'i> {
 /// imports. Returns every error found, in source order.
 pub fn resolve<'a>(
     program: &'a Program,
-    imports: &HashMap<Pos, Vec<String>>,
+    imports: &HashMap<Pos, Imported>,
 ) -> Result<Resolution<'a>, Vec<CompileError>> {
     let scope_count = program.function_count + 1;
     let mut scopes: Vec<Scope> = (0..scope_count).map(|_| Scope::default()).collect();
@@ -205,9 +217,10 @@ pub fn resolve<'a>(
         .map(|def| (def.name.name.clone(), def.id))
         .collect();
     r.res.direct = direct;
-    let modules: HashMap<String, Pos> = std::mem::take(&mut r.module_globals)
+    let modules: HashMap<String, usize> = std::mem::take(&mut r.module_globals)
         .into_iter()
         .filter(|(name, _)| !r.non_module_globals.contains(name))
+        .filter_map(|(name, unit)| Some((name, unit?)))
         .collect();
     r.res.modules = modules;
     if r.errors.is_empty() {
@@ -268,6 +281,18 @@ impl<'a> Resolver<'a, '_> {
         }
         if self.scope == MAIN_SCOPE && kind != BindKind::Use {
             self.non_module_globals.insert(name.clone());
+        }
+    }
+
+    /// Bind a top-level name to the object of the standard module `unit`.
+    fn bind_module(&mut self, name: &Ident, unit: usize) {
+        self.bind(name, BindKind::Use);
+        let entry = self
+            .module_globals
+            .entry(name.name.clone())
+            .or_insert(Some(unit));
+        if *entry != Some(unit) {
+            *entry = None;
         }
     }
 
@@ -425,14 +450,26 @@ impl<'a> Resolver<'a, '_> {
                 }
                 match target {
                     UseTarget::Module(name) => {
-                        self.bind(name, BindKind::Use);
-                        self.module_globals.insert(name.name.clone(), name.pos);
+                        // An unknown module was reported when the files were loaded.
+                        if let Some(Imported::Module(unit)) = self.imports.get(&name.pos) {
+                            self.bind_module(name, *unit);
+                        } else {
+                            self.bind(name, BindKind::Assign);
+                        }
                     }
                     UseTarget::File { pos, .. } => {
-                        let names = self.imports.get(pos).cloned().unwrap_or_default();
-                        for name in names {
-                            let ident = Ident { name, pos: *pos };
-                            self.bind(&ident, BindKind::Assign);
+                        let Some(Imported::File(names)) = self.imports.get(pos) else {
+                            return;
+                        };
+                        for (name, module) in names {
+                            let ident = Ident {
+                                name: name.clone(),
+                                pos: *pos,
+                            };
+                            match module {
+                                Some(unit) => self.bind_module(&ident, *unit),
+                                None => self.bind(&ident, BindKind::Assign),
+                            }
                         }
                     }
                 }

@@ -92,7 +92,6 @@ impl<'a> Compiler<'_, '_, 'a> {
                 field,
                 nil_safe,
             } => {
-                self.check_module_field(f, object, field);
                 self.expr(f, object);
                 let k = self.str_constant(&field.name);
                 f.b.set_pos(e.pos);
@@ -206,6 +205,9 @@ impl<'a> Compiler<'_, '_, 'a> {
                 return;
             }
         }
+        if let ExprKind::Field { object, field, .. } = &callee.kind {
+            self.check_module_field(f, object, field);
+        }
         let omitted = self.omitted_optionals(f, callee, args.len());
         self.expr(f, callee);
         for arg in args {
@@ -219,14 +221,13 @@ impl<'a> Compiler<'_, '_, 'a> {
         f.b.emit(Instr::Call(argc.saturating_add(omitted as u8)));
     }
 
-    /// The standard module unit that `name`, read here, is bound to by
-    /// `use NAME` (and by nothing else).
+    /// The standard module unit that `name`, read here, is bound to (and
+    /// nothing else ever is).
     fn module_unit(&self, f: &FnCtx, name: &str) -> Option<usize> {
         if !matches!(self.res().lookup(f.scope, name), Binding::Global(_)) {
             return None;
         }
-        let pos = self.res().module_use(name)?;
-        self.units[self.unit].imports.get(&pos).copied()
+        self.res().module_unit(name)
     }
 
     /// The exported function `field` of the module `object` names, when
@@ -257,9 +258,10 @@ impl<'a> Compiler<'_, '_, 'a> {
         .with_hint(format!("'{name}' has {}", known.join(", "))))
     }
 
-    /// `trl.nope` where `trl` is bound only by `use trl`: a compile error
-    /// naming the module's functions, instead of `cannot call nil` at run
-    /// time.
+    /// A call `trl.nope(...)` where `trl` is bound only by `use trl`: a
+    /// compile error naming the module's functions, instead of `cannot call
+    /// nil` at run time. (Reading `trl.nope` is not checked: a module object
+    /// is an ordinary object, and a program may add fields to it.)
     fn check_module_field(&mut self, f: &FnCtx, object: &Expr, field: &Ident) {
         if let Err(e) = self.module_function(f, object, field) {
             self.errors.push((self.unit, e));
