@@ -9,9 +9,9 @@
 //!
 //! This crate does not run code, know run-time values, or verify bytecode
 //! (that is `ilusm_bytecode::verify`, which every module passes before it
-//! runs). It compiles the whole language of spec §1–§9 except the
-//! standard modules (`use trl` is `unknown module 'trl'` for now). A
-//! program and every file it `use`s ([`modules`]) compile into one module.
+//! runs). It compiles the whole language of spec §1–§9. A program, every
+//! file it `use`s ([`modules`]) and every standard module it `use`s
+//! ([`stdlib`], embedded from `lib/`) compile into one module.
 
 pub mod ast;
 mod compile;
@@ -21,6 +21,7 @@ pub mod lexer;
 mod modules;
 pub mod parser;
 mod resolve;
+pub mod stdlib;
 mod suggest;
 
 pub use diag::{CompileError, Diagnostic, Pos};
@@ -90,12 +91,20 @@ fn compile_here(
     let mut resolutions: Vec<Option<resolve::Resolution<'_>>> =
         (0..units.len()).map(|_| None).collect();
     for &u in &loaded.order {
-        let imports: std::collections::HashMap<Pos, Vec<String>> = units[u]
+        let imports: std::collections::HashMap<Pos, resolve::Imported> = units[u]
             .imports
             .iter()
             .filter_map(|(&pos, &target)| {
-                let names = resolutions[target].as_ref()?.globals.clone();
-                Some((pos, names))
+                if units[target].is_std {
+                    return Some((pos, resolve::Imported::Module(target)));
+                }
+                let res = resolutions[target].as_ref()?;
+                let names = res
+                    .globals
+                    .iter()
+                    .map(|name| (name.clone(), res.module_unit(name)))
+                    .collect();
+                Some((pos, resolve::Imported::File(names)))
             })
             .collect();
         match resolve::resolve(programs[u], &imports) {
@@ -114,6 +123,7 @@ fn compile_here(
             program,
             res: res.as_ref().expect("every unit is resolved"),
             imports: &unit.imports,
+            is_std: unit.is_std,
         })
         .collect();
     compile::compile(&inputs).map_err(diagnostics)

@@ -9,10 +9,14 @@
 //! in diagnostics and traces. A `use` that reaches a file still being
 //! loaded is an import cycle. [`Units::order`] lists the units so that
 //! every file comes after the files it uses: the order to resolve them in.
+//!
+//! `use NAME` loads the embedded standard module NAME ([`crate::stdlib`])
+//! the same way, as a unit named `<std>/NAME.ilu` that is never read from
+//! disk; an unknown NAME is reported here.
 
 use crate::ast::{Block, Expr, ExprKind, InterpPart, Program, Stmt, StmtKind, UseTarget};
 use crate::diag::{CompileError, Pos};
-use crate::{lexer, parser};
+use crate::{lexer, parser, stdlib};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -27,8 +31,12 @@ pub struct Unit {
     pub shown: String,
     /// The parsed file; `None` if it failed to lex or parse.
     pub program: Option<Program>,
-    /// The unit each `use "..."` of this file (by its position) imports.
+    /// The unit each `use "..."` or `use NAME` of this file (by the
+    /// position of its path or name) imports.
     pub imports: HashMap<Pos, usize>,
+    /// Whether this is a standard module (its `<main>` returns the module
+    /// object).
+    pub is_std: bool,
 }
 
 /// Every file of a program.
@@ -52,7 +60,7 @@ pub fn load(name: &str, source: &[u8], read: SourceReader<'_>) -> Units {
         loading: Vec::new(),
         read,
     };
-    loader.add(name.to_string(), source);
+    loader.add(name.to_string(), source, false);
     loader.visit(0);
     loader.units
 }
@@ -66,7 +74,7 @@ struct Loader<'r> {
 }
 
 impl Loader<'_> {
-    fn add(&mut self, name: String, source: &[u8]) -> usize {
+    fn add(&mut self, name: String, source: &[u8], is_std: bool) -> usize {
         let index = self.units.units.len();
         let lossy = String::from_utf8_lossy(source);
         let shown = lossy.strip_prefix('\u{feff}').unwrap_or(&lossy).to_string();
@@ -89,6 +97,7 @@ impl Loader<'_> {
             shown,
             program,
             imports: HashMap::new(),
+            is_std,
         });
         index
     }
@@ -100,8 +109,33 @@ impl Loader<'_> {
         if let Some(p) = &self.units.units[u].program {
             collect_uses(&p.body, &mut uses);
         }
-        for (path, pos) in uses {
-            let name = joined(&self.units.units[u].name, &path);
+        for (target, pos) in uses {
+            // Errors at a `use` underline its whole path (with the quotes) or module name.
+            let width = match &target {
+                Used::File(path) => path.chars().count() + 2,
+                Used::Module(module) => module.chars().count(),
+            };
+            let (name, std_source) = match target {
+                Used::File(path) if self.units.units[u].is_std => {
+                    let message = format!("a standard module cannot use a file (\"{path}\")");
+                    self.units.errors.push((u, CompileError::new(pos, message)));
+                    continue;
+                }
+                Used::File(path) => (joined(&self.units.units[u].name, &path), None),
+                Used::Module(module) => match stdlib::find(&module) {
+                    Some((name, source)) => (name, Some(source)),
+                    None => {
+                        let error = CompileError::new(pos, format!("unknown module '{module}'"))
+                            .with_width(width)
+                            .with_hint(format!(
+                                "the standard modules are {}",
+                                stdlib::known_names().join(", ")
+                            ));
+                        self.units.errors.push((u, error));
+                        continue;
+                    }
+                },
+            };
             let target = match self.by_name.get(&name) {
                 Some(&t) if self.loading.contains(&t) => {
                     let from = self.loading.iter().position(|&x| x == t).unwrap_or(0);
@@ -111,26 +145,30 @@ impl Loader<'_> {
                         .collect();
                     chain.push(&self.units.units[t].name);
                     let message = format!("import cycle: {}", chain.join(" -> "));
-                    // Underline the whole quoted path.
-                    let err = CompileError::new(pos, message).with_width(path.chars().count() + 2);
+                    let err = CompileError::new(pos, message).with_width(width);
                     self.units.errors.push((u, err));
                     continue;
                 }
                 Some(&t) => t,
-                None => match (self.read)(&name) {
-                    Ok(bytes) => {
-                        let t = self.add(name, &bytes);
-                        self.visit(t);
-                        t
+                None => {
+                    let bytes = match std_source {
+                        Some(source) => Ok(source.as_bytes().to_vec()),
+                        None => (self.read)(&name),
+                    };
+                    match bytes {
+                        Ok(bytes) => {
+                            let t = self.add(name, &bytes, std_source.is_some());
+                            self.visit(t);
+                            t
+                        }
+                        Err(e) => {
+                            let message = format!("cannot read {name}: {e}");
+                            let err = CompileError::new(pos, message).with_width(width);
+                            self.units.errors.push((u, err));
+                            continue;
+                        }
                     }
-                    Err(e) => {
-                        let message = format!("cannot read {name}: {e}");
-                        let err =
-                            CompileError::new(pos, message).with_width(path.chars().count() + 2);
-                        self.units.errors.push((u, err));
-                        continue;
-                    }
-                },
+                }
             };
             self.units.units[u].imports.insert(pos, target);
         }
@@ -158,17 +196,26 @@ fn joined(importer: &str, path: &str) -> String {
     out.to_string_lossy().into_owned()
 }
 
-/// The `use "..."` statements of a file's top level, including those inside
+/// What a `use` names.
+enum Used {
+    File(String),
+    Module(String),
+}
+
+/// The `use` statements of a file's top level, including those inside
 /// `if`/loop/`mat` blocks (not inside functions: the resolver rejects those).
-fn collect_uses(block: &Block, out: &mut Vec<(String, Pos)>) {
+fn collect_uses(block: &Block, out: &mut Vec<(Used, Pos)>) {
     for stmt in block {
         collect_stmt(stmt, out);
     }
 }
 
-fn collect_stmt(stmt: &Stmt, out: &mut Vec<(String, Pos)>) {
+fn collect_stmt(stmt: &Stmt, out: &mut Vec<(Used, Pos)>) {
     match &stmt.kind {
-        StmtKind::Use(UseTarget::File { path, pos }) => out.push((path.clone(), *pos)),
+        StmtKind::Use(UseTarget::File { path, pos }) => out.push((Used::File(path.clone()), *pos)),
+        StmtKind::Use(UseTarget::Module(name)) => {
+            out.push((Used::Module(name.name.clone()), name.pos))
+        }
         StmtKind::Expr(e) | StmtKind::Assign { value: e, .. } | StmtKind::Def { value: e, .. } => {
             collect_expr(e, out)
         }
@@ -177,7 +224,7 @@ fn collect_stmt(stmt: &Stmt, out: &mut Vec<(String, Pos)>) {
     }
 }
 
-fn collect_expr(e: &Expr, out: &mut Vec<(String, Pos)>) {
+fn collect_expr(e: &Expr, out: &mut Vec<(Used, Pos)>) {
     match &e.kind {
         ExprKind::If {
             then, otherwise, ..

@@ -18,6 +18,9 @@
 //!
 //! `use "file.ilu"` binds the imported file's top-level names (given by the
 //! caller, which resolved that file first) as assignments at the `use`.
+//! `use NAME` binds the global NAME to the standard module's object. While
+//! `trl` is bound by nothing but `use trl`, the compiler knows what
+//! `trl.map` is ([`Resolution::module_use`]).
 
 use crate::ast::*;
 use crate::diag::{CompileError, Pos};
@@ -80,9 +83,13 @@ pub struct Resolution<'a> {
     /// Top-level functions whose global is bound by nothing else: name to
     /// function id. Calls to them may be direct.
     direct: HashMap<String, usize>,
+    /// Globals bound to a standard module and to nothing else (by
+    /// `use NAME`, or by a `use "file"` whose file binds it so): name to
+    /// the module's unit.
+    modules: HashMap<String, usize>,
 }
 
-impl Resolution<'_> {
+impl<'a> Resolution<'a> {
     /// What `name`, read in `scope`, refers to.
     pub fn lookup(&self, scope: usize, name: &str) -> Binding {
         if scope != MAIN_SCOPE {
@@ -119,6 +126,23 @@ impl Resolution<'_> {
             .chain(ilusm_bytecode::builtins::BUILTINS.iter().copied())
     }
 
+    /// The standard module unit the global `name` is bound to, if that is
+    /// all it is ever bound to.
+    pub fn module_unit(&self, name: &str) -> Option<usize> {
+        self.modules.get(name).copied()
+    }
+
+    /// The functions this unit exports as a standard module: its top-level
+    /// functions not starting with `_`, in source order.
+    pub fn exports(&self) -> Vec<&'a FuncDef> {
+        self.scopes[MAIN_SCOPE]
+            .functions
+            .iter()
+            .filter_map(|&id| self.defs[id])
+            .filter(|def| crate::stdlib::is_exported(&def.name.name))
+            .collect()
+    }
+
     /// Whether local `slot` of `scope` lives in a cell.
     pub fn is_cell(&self, scope: usize, slot: u16) -> bool {
         self.scopes[scope].cells.contains(&slot)
@@ -137,6 +161,8 @@ enum BindKind {
     Assign,
     Def,
     Function,
+    /// `use NAME`.
+    Use,
 }
 
 struct Resolver<'a, 'i> {
@@ -148,9 +174,24 @@ struct Resolver<'a, 'i> {
     first_binding: Vec<HashMap<String, (BindKind, Pos)>>,
     /// Top-level names bound other than by a function definition.
     rebound_globals: std::collections::HashSet<String>,
+    /// Top-level names bound other than by `use NAME`.
+    non_module_globals: std::collections::HashSet<String>,
+    /// Top-level names bound to a standard module, with its unit (`None`
+    /// once bound to two different modules).
+    module_globals: HashMap<String, Option<usize>>,
     loop_depth: usize,
-    /// The top-level names of the file each `use "..."` (by position) imports.
-    imports: &'i HashMap<Pos, Vec<String>>,
+    /// What each `use` (by position) imports.
+    imports: &'i HashMap<Pos, Imported>,
+}
+
+/// What a `use` imports, as the caller (which resolved that unit first)
+/// describes it.
+pub enum Imported {
+    /// `use "file.ilu"`: the file's top-level names, each with the standard
+    /// module unit it is bound to when `use NAME` is its only binding there.
+    File(Vec<(String, Option<usize>)>),
+    /// `use NAME`: the standard module's unit.
+    Module(usize),
 }
 
 /// Collect the scopes of `program` and check the binding rules. `imports`
@@ -158,7 +199,7 @@ struct Resolver<'a, 'i> {
 /// imports. Returns every error found, in source order.
 pub fn resolve<'a>(
     program: &'a Program,
-    imports: &HashMap<Pos, Vec<String>>,
+    imports: &HashMap<Pos, Imported>,
 ) -> Result<Resolution<'a>, Vec<CompileError>> {
     let scope_count = program.function_count + 1;
     let mut scopes: Vec<Scope> = (0..scope_count).map(|_| Scope::default()).collect();
@@ -171,11 +212,14 @@ pub fn resolve<'a>(
             defs: vec![None; program.function_count],
             lambdas: HashMap::new(),
             direct: HashMap::new(),
+            modules: HashMap::new(),
         },
         errors: Vec::new(),
         scope: MAIN_SCOPE,
         first_binding: vec![HashMap::new(); scope_count],
         rebound_globals: Default::default(),
+        non_module_globals: Default::default(),
+        module_globals: HashMap::new(),
         loop_depth: 0,
         imports,
     };
@@ -190,6 +234,12 @@ pub fn resolve<'a>(
         .map(|def| (def.name.name.clone(), def.id))
         .collect();
     r.res.direct = direct;
+    let modules: HashMap<String, usize> = std::mem::take(&mut r.module_globals)
+        .into_iter()
+        .filter(|(name, _)| !r.non_module_globals.contains(name))
+        .filter_map(|(name, unit)| Some((name, unit?)))
+        .collect();
+    r.res.modules = modules;
     if r.errors.is_empty() {
         Ok(r.res)
     } else {
@@ -245,6 +295,21 @@ impl<'a> Resolver<'a, '_> {
         }
         if self.scope == MAIN_SCOPE && kind != BindKind::Function {
             self.rebound_globals.insert(name.clone());
+        }
+        if self.scope == MAIN_SCOPE && kind != BindKind::Use {
+            self.non_module_globals.insert(name.clone());
+        }
+    }
+
+    /// Bind a top-level name to the object of the standard module `unit`.
+    fn bind_module(&mut self, name: &Ident, unit: usize) {
+        self.bind(name, BindKind::Use);
+        let entry = self
+            .module_globals
+            .entry(name.name.clone())
+            .or_insert(Some(unit));
+        if *entry != Some(unit) {
+            *entry = None;
         }
     }
 
@@ -402,17 +467,26 @@ impl<'a> Resolver<'a, '_> {
                 }
                 match target {
                     UseTarget::Module(name) => {
-                        self.errors.push(CompileError::new(
-                            name.pos,
-                            format!("unknown module '{}'", name.name),
-                        ));
-                        self.bind(name, BindKind::Assign);
+                        // An unknown module was reported when the files were loaded.
+                        if let Some(Imported::Module(unit)) = self.imports.get(&name.pos) {
+                            self.bind_module(name, *unit);
+                        } else {
+                            self.bind(name, BindKind::Assign);
+                        }
                     }
                     UseTarget::File { pos, .. } => {
-                        let names = self.imports.get(pos).cloned().unwrap_or_default();
-                        for name in names {
-                            let ident = Ident { name, pos: *pos };
-                            self.bind(&ident, BindKind::Assign);
+                        let Some(Imported::File(names)) = self.imports.get(pos) else {
+                            return;
+                        };
+                        for (name, module) in names {
+                            let ident = Ident {
+                                name: name.clone(),
+                                pos: *pos,
+                            };
+                            match module {
+                                Some(unit) => self.bind_module(&ident, *unit),
+                                None => self.bind(&ident, BindKind::Assign),
+                            }
                         }
                     }
                 }

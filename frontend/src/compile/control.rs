@@ -248,4 +248,29 @@ impl Compiler<'_, '_, '_> {
             );
         }
     }
+
+    /// `use NAME`: run the standard module's unit the first time (its
+    /// `<main>` returns the module object, kept in the unit's flag slot),
+    /// then bind NAME to that object.
+    pub(super) fn use_module(&mut self, f: &mut FnCtx, name: &Ident) {
+        // An unknown module was reported when the files were loaded.
+        let Some(&unit) = self.units[self.unit].imports.get(&name.pos) else {
+            return;
+        };
+        let slot = self.flag_base + unit as u32 - 1;
+        let there = self.placements[unit];
+        let loaded = f.b.new_label();
+        f.b.set_pos(name.pos);
+        f.b.emit(Instr::GetGlobal(slot));
+        f.b.jump(JumpKind::IfTrue, loaded);
+        f.b.emit(Instr::CallDirect {
+            func: there.func_base,
+            argc: 0,
+        });
+        f.b.emit(Instr::SetGlobal(slot));
+        f.b.bind(loaded);
+        f.b.set_pos(name.pos);
+        f.b.emit(Instr::GetGlobal(slot));
+        self.store_end(f, name);
+    }
 }

@@ -9,7 +9,7 @@ use crate::resolve::Binding;
 use ilusm_bytecode::builtins::{builtin_id, PRN};
 use ilusm_bytecode::Instr;
 
-impl Compiler<'_, '_, '_> {
+impl<'a> Compiler<'_, '_, 'a> {
     pub(super) fn expr(&mut self, f: &mut FnCtx, e: &Expr) {
         match &e.kind {
             ExprKind::Num(n) => self.push_num(f, e.pos, *n),
@@ -205,12 +205,88 @@ impl Compiler<'_, '_, '_> {
                 return;
             }
         }
+        if let ExprKind::Field { object, field, .. } = &callee.kind {
+            self.check_module_field(f, object, field);
+        }
+        let omitted = self.omitted_optionals(f, callee, args.len());
         self.expr(f, callee);
         for arg in args {
             self.expr(f, arg);
         }
         f.b.set_pos(pos);
-        f.b.emit(Instr::Call(argc));
+        for _ in 0..omitted {
+            f.b.emit(Instr::PushNil);
+        }
+        // `omitted` is at most the callee's arity, a u8.
+        f.b.emit(Instr::Call(argc.saturating_add(omitted as u8)));
+    }
+
+    /// The standard module unit that `name`, read here, is bound to (and
+    /// nothing else ever is).
+    fn module_unit(&self, f: &FnCtx, name: &str) -> Option<usize> {
+        if !matches!(self.res().lookup(f.scope, name), Binding::Global(_)) {
+            return None;
+        }
+        self.res().module_unit(name)
+    }
+
+    /// The exported function `field` of the module `object` names, when
+    /// `object` is a name bound only by `use NAME`: `Ok(None)` if `object`
+    /// is anything else, `Err` if the module has no such function.
+    fn module_function(
+        &self,
+        f: &FnCtx,
+        object: &Expr,
+        field: &Ident,
+    ) -> Result<Option<&'a FuncDef>, crate::diag::CompileError> {
+        let ExprKind::Name(name) = &object.kind else {
+            return Ok(None);
+        };
+        let Some(unit) = self.module_unit(f, name) else {
+            return Ok(None);
+        };
+        let exports = self.units[unit].res.exports();
+        if let Some(def) = exports.iter().find(|d| d.name.name == field.name) {
+            return Ok(Some(def));
+        }
+        let mut known: Vec<&str> = exports.iter().map(|d| d.name.name.as_str()).collect();
+        known.sort_unstable();
+        Err(crate::diag::CompileError::new(
+            field.pos,
+            format!("module '{name}' has no function '{}'", field.name),
+        )
+        .with_hint(format!("'{name}' has {}", known.join(", "))))
+    }
+
+    /// A call `trl.nope(...)` where `trl` is bound only by `use trl`: a
+    /// compile error naming the module's functions, instead of `cannot call
+    /// nil` at run time. (Reading `trl.nope` is not checked: a module object
+    /// is an ordinary object, and a program may add fields to it.)
+    fn check_module_field(&mut self, f: &FnCtx, object: &Expr, field: &Ident) {
+        if let Err(e) = self.module_function(f, object, field) {
+            self.errors.push((self.unit, e));
+        }
+    }
+
+    /// How many nils a direct call `trl.srt(xs)` passes for the omitted
+    /// optional trailing parameters of a module function (those named
+    /// `opt_...`); 0 when the call is anything else.
+    fn omitted_optionals(&self, f: &FnCtx, callee: &Expr, argc: usize) -> usize {
+        let ExprKind::Field { object, field, .. } = &callee.kind else {
+            return 0;
+        };
+        let Ok(Some(def)) = self.module_function(f, object, field) else {
+            return 0;
+        };
+        let params = &def.params;
+        if argc >= params.len()
+            || !params[argc..]
+                .iter()
+                .all(|p| crate::stdlib::is_optional_param(&p.name))
+        {
+            return 0;
+        }
+        params.len() - argc
     }
 }
 

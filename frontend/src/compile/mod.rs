@@ -6,7 +6,9 @@
 //! `<main>` is function 0 and the entry. Each unit gets a block of global
 //! slots; after all of them come one "loaded" flag per used file, which the
 //! entry sets to `fls` before anything else, and a `use` tests and sets so
-//! that a file runs once.
+//! that a file runs once. A standard module's flag instead holds its module
+//! object once it has run (objects are truthy), which every `use NAME`
+//! reads: one object per module per program.
 //!
 //! Statements leave the stack as they found it; an expression pushes exactly
 //! one value. A block compiled for its value yields its last expression
@@ -39,8 +41,10 @@ pub struct UnitInput<'r, 'a> {
     pub name: String,
     pub program: &'a Program,
     pub res: &'r Resolution<'a>,
-    /// The unit each `use "..."` (by position) imports.
+    /// The unit each `use "..."` / `use NAME` (by position) imports.
     pub imports: &'r HashMap<Pos, usize>,
+    /// A standard module: its `<main>` returns the module object.
+    pub is_std: bool,
 }
 
 /// Where each unit's functions and globals start.
@@ -235,6 +239,9 @@ impl<'a> Compiler<'_, '_, 'a> {
         self.block(&mut f, &program.body, false);
         if self.unit == 0 {
             f.b.emit(Instr::Halt);
+        } else if self.units[self.unit].is_std {
+            self.module_object(&mut f);
+            f.b.emit(Instr::Ret);
         } else {
             f.b.emit(Instr::PushNil);
             f.b.emit(Instr::Ret);
@@ -251,6 +258,34 @@ impl<'a> Compiler<'_, '_, 'a> {
             // Its slots are compiler temporaries; its variables are globals.
             local_names: Vec::new(),
         }
+    }
+
+    /// Push a standard module's object: its exported top-level functions
+    /// as fields, in source order.
+    fn module_object(&mut self, f: &mut FnCtx) {
+        let exports: Vec<String> = self
+            .res()
+            .exports()
+            .iter()
+            .map(|def| def.name.name.clone())
+            .collect();
+        let pos = Pos::new(1, 1);
+        let Ok(n) = u16::try_from(exports.len()) else {
+            self.error(
+                pos,
+                "too many functions in a standard module (at most 65535)",
+            );
+            f.b.emit(Instr::PushNil);
+            return;
+        };
+        for name in &exports {
+            let k = self.str_constant(name);
+            f.b.set_pos(pos);
+            f.b.emit(Instr::Push(k));
+            self.load(f, pos, name);
+        }
+        f.b.set_pos(pos);
+        f.b.emit(Instr::MakeObject(n));
     }
 
     fn locals_count(&mut self, pos: Pos, count: usize) -> u16 {
@@ -423,8 +458,7 @@ impl<'a> Compiler<'_, '_, 'a> {
                 f.b.jump(crate::emit::JumpKind::Always, label);
             }
             StmtKind::Use(UseTarget::File { pos, .. }) => self.use_file(f, *pos),
-            // Reported by the resolver (`unknown module`).
-            StmtKind::Use(UseTarget::Module(_)) => {}
+            StmtKind::Use(UseTarget::Module(name)) => self.use_module(f, name),
         }
     }
 

@@ -80,7 +80,11 @@ fn lexical_errors_through_the_api() {
 
 #[test]
 fn language_errors_of_the_whole_language() {
-    assert_eq!(error("use trl\n"), "unknown module 'trl'");
+    assert_eq!(error("use nosuch\n"), "unknown module 'nosuch'");
+    assert_eq!(
+        error("use trl\ntrl.nope([])\n"),
+        "module 'trl' has no function 'nope'"
+    );
     assert_eq!(
         error("f() =\n    use \"x.ilu\"\n"),
         "'use' is only allowed at the top level of a file"
