@@ -127,10 +127,14 @@ impl Loader<'_> {
                     None => {
                         let error = CompileError::new(pos, format!("unknown module '{module}'"))
                             .with_width(width)
-                            .with_hint(format!(
-                                "the standard modules are {}",
-                                stdlib::known_names().join(", ")
-                            ));
+                            .with_hint({
+                                let known = stdlib::known_names();
+                                let list = format!("the standard modules are {}", known.join(", "));
+                                match crate::suggest::undefined_name(&module, known) {
+                                    Some(guess) => format!("{guess} ({list})"),
+                                    None => list,
+                                }
+                            });
                         self.units.errors.push((u, error));
                         continue;
                     }
