@@ -3,4 +3,5 @@ local function fib(n)
     if n < 2 then return n end
     return fib(n - 1) + fib(n - 2)
 end
-print(fib(35))
+local n = 35 -- bench:size
+print(string.format("%d", fib(n)))
