@@ -818,7 +818,7 @@ fn run_corpus(label: &str, env: &[(&str, &str)]) {
 }
 
 /// The examples stay runnable: `hello.ilu` prints its greeting (fib.ilu is a benchmark; its
-/// program is covered by `fn_recursion` and bench/run-fib).
+/// program is covered by `fn_recursion` and `bench/run --only fib`).
 #[test]
 fn example_hello() {
     let mut cmd = Command::new(ILUSM);
