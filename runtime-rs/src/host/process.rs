@@ -1,6 +1,9 @@
 //! The process and its environment: `__sys_run_command`, `__sys_get_env`,
 //! `__sys_argv`, `__sys_get_time`, `__sys_sleep`, `__sys_exit`.
 
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -35,11 +38,15 @@ pub(super) fn run_command(id: u16, cmd: Value, args: Value) -> RtResult<Value> {
         })?;
         words.push(text.to_string());
     }
-    let output = Command::new(program)
+    let fail =
+        |e: std::io::Error| RtError::new(format!("cannot run '{program}': {}", os_message(&e)));
+    let resolved = resolve_program(program).map_err(fail)?;
+    let output = Command::new(resolved)
+        .arg0(program)
         .args(&words)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| RtError::new(format!("cannot run '{program}': {}", os_message(&e))))?;
+        .map_err(fail)?;
     let code = match output.status.code() {
         Some(c) => c,
         None => {
@@ -55,6 +62,34 @@ pub(super) fn run_command(id: u16, cmd: Value, args: Value) -> RtResult<Value> {
         ("out", out),
         ("err", err),
     ])
+}
+
+/// The file `program` names: itself if it contains a `/`, else the first
+/// executable file of that name in a `PATH` directory (`/usr/bin:/bin` when
+/// `PATH` is unset). The standard library would do this search itself, but
+/// it learns that nothing was found only from a failing `exec` in the child,
+/// which emulators (qemu-user, used to test aarch64 executables) do not
+/// report back, so a missing program looked like a child exiting with 127.
+/// Searching first gives the same error everywhere.
+fn resolve_program(program: &str) -> std::io::Result<PathBuf> {
+    let not_found = || std::io::Error::from_raw_os_error(libc::ENOENT);
+    if program.is_empty() {
+        return Err(not_found());
+    }
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        // Fails with the OS's reason (missing file, missing directory...).
+        std::fs::metadata(&path)?;
+        return Ok(path);
+    }
+    let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&search)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(not_found)
 }
 
 /// `__sys_get_env(name)`: the variable's value (invalid UTF-8 replaced by
