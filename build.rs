@@ -34,6 +34,8 @@ fn main() {
     println!("cargo:rerun-if-changed=runtime-rs/src");
     println!("cargo:rerun-if-changed=runtime-rs/Cargo.toml");
     println!("cargo:rerun-if-changed=Cargo.lock");
+    // The `runtime` profile the archives are built with is in the root manifest.
+    println!("cargo:rerun-if-changed=Cargo.toml");
     println!("cargo:rerun-if-env-changed=ILUSM_SKIP_AARCH64");
 
     let host_triple = env::var("TARGET").unwrap();

@@ -42,11 +42,15 @@ enum Command {
         /// On an uncaught error, list each frame's local variables under it (interpreter only).
         #[arg(long, conflicts_with = "jit")]
         trace_locals: bool,
-        /// The program.
-        file: PathBuf,
-        /// Arguments passed to the program.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        /// The program (FILE), then the arguments passed to it. Everything after FILE goes to
+        /// the program unchanged (`__sys_argv`), even words such as `--jit` or `--`.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "FILE [ARGS]"
+        )]
+        program: Vec<String>,
     },
     /// Compile a program to a bytecode file.
     Build {
@@ -106,9 +110,12 @@ fn execute(command: Command) -> Result<u8, String> {
             max_depth,
             max_heap,
             trace_locals,
-            file,
-            args,
+            program,
         } => {
+            // `required` guarantees FILE; the rest are the program's arguments.
+            let mut words = program.into_iter();
+            let file = PathBuf::from(words.next().unwrap_or_default());
+            let args: Vec<String> = words.collect();
             let module = load(&file)?;
             // GC settings are checked before anything runs, so a bad value is
             // a usage error (status 2) rather than a failure mid-program.

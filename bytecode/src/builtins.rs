@@ -3,6 +3,7 @@
 //! interpreter crate checks that both sides agree on names and order.
 
 /// Builtins by id (the index). Spec §8 first, then the host functions of §9.
+#[rustfmt::skip]
 pub const BUILTINS: &[&str] = &[
     "prn",
     "len",

@@ -49,8 +49,6 @@ pub fn run(module: &Module, args: Vec<String>, max_depth: u64) -> i32 {
 /// [`run`], writing the program's stdout and stderr to `sinks` (`None`: the
 /// process's own).
 pub fn run_with_io(module: &Module, args: Vec<String>, max_depth: u64, sinks: Sinks) -> i32 {
-    // The program's arguments are for `__sys_argv`, which is not there yet.
-    let _ = args;
     let image = program_image(module);
     std::thread::scope(|scope| {
         // Interpreted calls use no Rust stack, but builtins that call back
@@ -64,6 +62,7 @@ pub fn run_with_io(module: &Module, args: Vec<String>, max_depth: u64, sinks: Si
                 }
                 let image = Rc::new(image);
                 context::install_program(image.clone());
+                context::set_program_args(args);
                 let status = match load::load(module) {
                     Err(msg) => {
                         io::write_err(format!("error: invalid bytecode: {msg}\n").as_bytes());

@@ -17,6 +17,7 @@ use crate::value::Value;
 /// Builtin names by id. A copy of `ilusm_bytecode::builtins::BUILTINS`
 /// (this crate may not depend on the bytecode crate); a test in
 /// `ilusm-interp` asserts the two lists are identical.
+#[rustfmt::skip]
 pub const NAMES: &[&str] = &[
     "prn",
     "len",
@@ -84,6 +85,26 @@ pub mod id {
     pub const ABS: u16 = 18;
     pub const MIN: u16 = 19;
     pub const MAX: u16 = 20;
+    // Host functions (spec §9), implemented in `crate::host`.
+    pub const SYS_READ_FILE: u16 = 21;
+    pub const SYS_WRITE_FILE: u16 = 22;
+    pub const HTTP_GET: u16 = 23;
+    pub const HTTP_POST: u16 = 24;
+    pub const SYS_RUN_COMMAND: u16 = 25;
+    pub const SYS_GET_ENV: u16 = 26;
+    pub const BUF_NEW: u16 = 27;
+    pub const CRY_HASH: u16 = 28;
+    pub const JSON_ENCODE: u16 = 29;
+    pub const JSON_DECODE: u16 = 30;
+    pub const SYS_READ_DIR: u16 = 31;
+    pub const SYS_STAT: u16 = 32;
+    pub const SYS_REMOVE: u16 = 33;
+    pub const SYS_MKDIR: u16 = 34;
+    pub const SYS_ARGV: u16 = 35;
+    pub const SYS_GET_TIME: u16 = 36;
+    pub const SYS_SLEEP: u16 = 37;
+    pub const SYS_EXIT: u16 = 38;
+    pub const SYS_APPEND_FILE: u16 = 39;
 }
 
 /// Calls an ilusm value from inside a builtin.
@@ -119,6 +140,13 @@ pub fn arity(id: u16) -> (u32, Option<u32>) {
         id::PRN => (0, None),
         id::ASR => (1, Some(2)),
         id::PSH | id::HAS | id::DEL | id::MIN | id::MAX => (2, Some(2)),
+        id::SYS_WRITE_FILE
+        | id::SYS_APPEND_FILE
+        | id::HTTP_GET
+        | id::SYS_RUN_COMMAND
+        | id::CRY_HASH => (2, Some(2)),
+        id::HTTP_POST => (3, Some(3)),
+        id::SYS_ARGV | id::SYS_GET_TIME => (0, Some(0)),
         _ => (1, Some(1)),
     }
 }
@@ -300,7 +328,7 @@ fn call_plain(id: u16, args: &[Value]) -> RtResult<Value> {
         id::KYS => containers::kys(a),
         id::HAS => containers::has(a, args[1]),
         id::DEL => containers::del(a, args[1]),
-        _ => Err(RtError::new(format!("unknown builtin {id}"))),
+        _ => crate::host::call(id, args),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Lists, objects, cells and closures as the language sees them: literals,
+//! Lists, objects, buffers, cells and closures as the language sees them: literals,
 //! indexing and fields (plain and nil-safe), loop preparation, and the
 //! container builtins (`len psh pop kys has del`). Every message is in
 //! ERRORS.md.
@@ -115,6 +115,14 @@ fn index_impl(a: Value, i: Value, opt: bool) -> RtResult<Value> {
                 None => Err(out_of_range(i, "str", s.char_len())),
             }
         }
+        Some(Kind::Buffer) => {
+            let b = heap::buffer(a).expect("kind Buffer");
+            match position("buf", i, b.len())? {
+                Some(p) => Ok(Value::from_f64(b.get(p).unwrap_or(0) as f64)),
+                None if opt => Ok(Value::NIL),
+                None => Err(out_of_range(i, "buf", b.len())),
+            }
+        }
         _ if opt && a.is_nil() => Ok(Value::NIL),
         _ => Err(RtError::new(format!("cannot index {}", type_name(a)))),
     }
@@ -152,7 +160,31 @@ pub fn set_index(a: Value, i: Value, v: Value) -> RtResult<Value> {
             gc::safepoint()?;
             Ok(Value::NIL)
         }
+        Some(Kind::Buffer) => {
+            let b = heap::buffer(a).expect("kind Buffer");
+            let Some(p) = position("buf", i, b.len())? else {
+                return Err(out_of_range(i, "buf", b.len()));
+            };
+            b.set(p, byte_of(v)?);
+            Ok(Value::NIL)
+        }
         _ => Err(RtError::new(format!("cannot assign into {}", type_name(a)))),
+    }
+}
+
+/// The byte a value stored into a buffer stands for: an integer 0-255.
+fn byte_of(v: Value) -> RtResult<u8> {
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => Ok(n as u8),
+        Some(n) => {
+            let mut s = String::from("buf byte must be an integer from 0 to 255, got ");
+            fmt_num(n, &mut s);
+            Err(RtError::new(s))
+        }
+        None => Err(RtError::new(format!(
+            "buf byte must be an integer from 0 to 255, got {}",
+            type_name(v)
+        ))),
     }
 }
 
@@ -239,6 +271,7 @@ pub fn len(a: Value) -> RtResult<Value> {
         Some(Kind::Str) => heap::string(a).map_or(0, |s| s.char_len()),
         Some(Kind::List) => heap::list(a).map_or(0, |l| l.len()),
         Some(Kind::Object) => heap::object(a).map_or(0, |o| o.len()),
+        Some(Kind::Buffer) => heap::buffer(a).map_or(0, |b| b.len()),
         _ => return Err(expects("len", "a str, lst, obj or buf", a)),
     };
     Ok(Value::from_f64(n as f64))

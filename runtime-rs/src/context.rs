@@ -9,7 +9,8 @@
 //! which the ABI fixes as process-wide statics (see [`crate::abi`]).
 //!
 //! State kept here: the installed [`ProgramImage`] (for `<fun NAME>`,
-//! arity errors and `undefined name`), and the pending error of the native
+//! arity errors and `undefined name`), the program's arguments (for
+//! `__sys_argv`), and the pending error of the native
 //! path (ARCHITECTURE.md invariant 4). The heap ([`crate::heap`]) and its
 //! collector's registry and roots ([`crate::gc`]), the output sinks
 //! ([`crate::io`]) and the native tables ([`crate::native`]: constants and
@@ -25,6 +26,18 @@ use crate::value::Value;
 thread_local! {
     static PROGRAM: RefCell<Option<Rc<ProgramImage>>> = const { RefCell::new(None) };
     static PENDING: RefCell<Option<Box<RtError>>> = const { RefCell::new(None) };
+    static ARGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Set the program's arguments (what `__sys_argv` returns: the words after
+/// the program's name). Back ends call this on the program's thread.
+pub fn set_program_args(args: Vec<String>) {
+    ARGS.with(|a| *a.borrow_mut() = args);
+}
+
+/// The program's arguments.
+pub fn program_args() -> Vec<String> {
+    ARGS.with(|a| a.borrow().clone())
 }
 
 /// Make `image` the program of this thread. Both back ends call this first

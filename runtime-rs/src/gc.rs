@@ -230,13 +230,21 @@ impl GcState {
     }
 }
 
-impl Drop for GcState {
-    fn drop(&mut self) {
+impl GcState {
+    /// Print the `ILUSM_GC_STATS` line if asked for, once.
+    fn report_once(&mut self) {
         if self.report {
+            self.report = false;
             self.stats.objects = self.objects.len();
             self.stats.heap_bytes = self.size();
             eprintln!("{}", self.stats.report_line());
         }
+    }
+}
+
+impl Drop for GcState {
+    fn drop(&mut self) {
+        self.report_once();
         for obj in self.objects.drain(..) {
             // SAFETY: the thread is ending: no value of its heap is used any
             // more, and each registered object is freed exactly once, here.
@@ -398,6 +406,12 @@ pub fn stats() -> GcStats {
             ..g.stats
         }
     })
+}
+
+/// The program is ending without its thread ending (`__sys_exit`): print
+/// the `ILUSM_GC_STATS` line now, as the thread's end would.
+pub(crate) fn report_at_exit() {
+    let _ = GC.try_with(|g| g.borrow_mut().report_once());
 }
 
 /// This thread runs a program: print the statistics line at its end if

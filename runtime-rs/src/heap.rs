@@ -25,8 +25,10 @@ use std::ptr::NonNull;
 use crate::gc;
 use crate::value::Value;
 
+mod buffer;
 mod kinds;
 
+pub use buffer::BufObj;
 pub use kinds::{CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET};
 
 /// What a heap object is. The discriminants are stable: native code may
@@ -112,8 +114,7 @@ pub(crate) unsafe fn free(obj: NonNull<Header>) {
         Kind::Object => drop(Box::from_raw(obj.as_ptr() as *mut ObjObj)),
         Kind::Closure => drop(Box::from_raw(obj.as_ptr() as *mut ClosureObj)),
         Kind::Cell => drop(Box::from_raw(obj.as_ptr() as *mut CellObj)),
-        // Not allocated yet: gets its arm when it is.
-        Kind::Buffer => {}
+        Kind::Buffer => drop(Box::from_raw(obj.as_ptr() as *mut BufObj)),
     }
 }
 
@@ -126,7 +127,7 @@ pub(crate) fn fixed_size(kind: Kind) -> usize {
         Kind::Object => std::mem::size_of::<ObjObj>(),
         Kind::Closure => std::mem::size_of::<ClosureObj>(),
         Kind::Cell => std::mem::size_of::<CellObj>(),
-        Kind::Buffer => std::mem::size_of::<Header>(),
+        Kind::Buffer => std::mem::size_of::<BufObj>(),
     }
 }
 
@@ -138,6 +139,7 @@ const _: () = assert!(
         && std::mem::size_of::<ObjObj>() <= MAX_FIXED_SIZE
         && std::mem::size_of::<ClosureObj>() <= MAX_FIXED_SIZE
         && std::mem::size_of::<CellObj>() <= MAX_FIXED_SIZE
+        && std::mem::size_of::<BufObj>() <= MAX_FIXED_SIZE
 );
 
 /// Bytes an object holds now: its struct and its buffers at their current
@@ -155,7 +157,8 @@ pub(crate) unsafe fn object_bytes(obj: NonNull<Header>) -> usize {
             Kind::List => (&*(p as *const ListObj)).buffer_bytes(),
             Kind::Object => (&*(p as *const ObjObj)).buffer_bytes(),
             Kind::Closure => (&*(p as *const ClosureObj)).buffer_bytes(),
-            Kind::Cell | Kind::Buffer => 0,
+            Kind::Buffer => (&*(p as *const BufObj)).buffer_bytes(),
+            Kind::Cell => 0,
         }
 }
 
@@ -207,6 +210,11 @@ pub fn alloc_cell(v: Value) -> Value {
 /// Allocate a closure of function `func` over `cells` (cell values).
 pub fn alloc_closure(func: u32, cells: Vec<Value>) -> Value {
     register(Box::new(ClosureObj::new(func, cells)))
+}
+
+/// Allocate a buffer of `len` zero bytes.
+pub fn alloc_buffer(len: usize) -> Value {
+    register(Box::new(BufObj::new(len)))
 }
 
 /// The kind of a heap value, or `None` if `v` is not a heap reference.
@@ -262,6 +270,10 @@ accessor!(
 accessor!(
     /// The closure `v` refers to, if it is one.
     closure, Closure, ClosureObj
+);
+accessor!(
+    /// The buffer `v` refers to, if it is one.
+    buffer, Buffer, BufObj
 );
 
 /// Call `visit` on every value `v` holds directly (list elements, object

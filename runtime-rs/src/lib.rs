@@ -5,7 +5,8 @@
 //! ([`heap`]), the general case of every operator ([`ops`]) and container
 //! operation ([`containers`]), printing ([`print`](mod@print), [`io`]), the
 //! builtins ([`builtins`]), runtime errors and their reports ([`error`]),
-//! the garbage collector ([`gc`]), the program image ([`program`]), the
+//! the host functions of spec §9 ([`host`]: files, HTTP, processes, JSON,
+//! hashes, buffers), the garbage collector ([`gc`]), the program image ([`program`]), the
 //! `extern "C"` ABI called by native code ([`abi`]) and the native start-up
 //! ([`native`]).
 //! The interpreter calls it as Rust; AOT executables link it as a static
@@ -26,6 +27,7 @@ pub mod context;
 pub mod error;
 pub mod gc;
 pub mod heap;
+pub mod host;
 pub mod io;
 pub mod native;
 pub mod ops;

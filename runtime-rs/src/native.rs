@@ -220,8 +220,6 @@ pub fn run_native_with_io(
     limit: u64,
     sinks: Sinks,
 ) -> i32 {
-    // The program's arguments are for `__sys_argv`, which is not there yet.
-    let _ = args;
     if table.len() != image.functions.len() {
         eprintln!(
             "error: malformed program: {} functions but {} native entries",
@@ -243,6 +241,7 @@ pub fn run_native_with_io(
                 }
                 let image = Rc::new(image);
                 install(&image, table);
+                context::set_program_args(args);
                 let entry =
                     NATIVE.with(|n| n.borrow().as_ref().map(|s| s.table[image.entry as usize]));
                 let status = match entry {

@@ -211,6 +211,8 @@ fn scalar(v: Value, out: &mut String) {
                 let _ = write!(out, "<bif {name}>");
             } else if let Some(s) = heap::str_of(v) {
                 quote(s, out);
+            } else if let Some(b) = heap::buffer(v) {
+                let _ = write!(out, "<buf {}>", b.len());
             } else {
                 let _ = write!(out, "<{}>", type_name(v));
             }
