@@ -1,9 +1,10 @@
 //! The host functions that need set-up, on every execution path (interp,
 //! jit, aot, aot-aarch64; see `tests/support`): files in a fresh temporary
 //! directory, the atomicity of `__sys_write_file` against a killed writer,
-//! HTTP against a server this test runs on 127.0.0.1, commands, and the
-//! program's arguments. The pure host functions are golden programs
-//! (`tests/programs/host_*.ilu`).
+//! HTTP against a server this test runs on 127.0.0.1, commands, the
+//! program's arguments, and the fs, os and net modules over them. The pure
+//! host functions are golden programs (`tests/programs/host_*.ilu`, and
+//! `lib_cry`, `lib_jsn` for their modules).
 
 mod support;
 
@@ -477,5 +478,74 @@ fn program_arguments() {
         let out = built.run(&["--jit", "-x", "c d", "", "--", "é"], &[]);
         let expected = "[\"--jit\", \"-x\", \"c d\", \"\", \"--\", \"é\"]\n6\n";
         assert_output(path, &out, expected, "", 0);
+    }
+}
+
+/// The standard modules over the host functions (fs, os, net; cry and jsn
+/// are golden programs): the wrappers pass arguments through, optional
+/// arguments may be left out, `os.exit` ends the program with its status.
+const MODULES: &str = r#"use fs
+use os
+use net
+d = os.args()[0]
+base = os.args()[1]
+p = d + "/m.txt"
+prn fs.wr(p, "one")
+fs.app(p, "+two")
+prn fs.rd(p)
+prn(fs.has(p), fs.has(d + "/nope"))
+fs.md(d + "/x/y")
+prn fs.ls(d)
+fs.rm(d + "/x/y")
+fs.rm(p)
+prn(fs.has(p), fs.ls(d + "/x"))
+prn try(\() fs.rd(p)).err
+prn(os.env("ILUSM_TEST_VAR"), os.env("ILUSM_NO_SUCH_VAR"))
+prn os.run("sh", ["-c", "echo hi; exit 4"])
+t = os.time()
+os.sleep(20)
+prn os.time() - t >= 20
+r = net.get(base + "/ok")
+prn(r.cod, r.txt)
+prn net.get(base + "/missing", {Accept: "text/plain"}).cod
+r = net.post(base + "/echo", "body")
+prn(r.cod, r.txt, r.hdr["x-method"])
+prn net.post(base + "/echo", "x", {"X-N": 1}).txt
+prn "exiting"
+f() = os.exit(3)
+f()
+prn "unreachable"
+"#;
+
+const MODULES_OUT: &str = r#"nil
+one+two
+tru fls
+["m.txt", "x"]
+fls []
+cannot read file 'DIR/m.txt': No such file or directory
+set nil
+{cod: 4, out: "hi\n", err: ""}
+tru
+200 hello ✓
+404
+200 body POST
+x
+exiting
+"#;
+
+#[test]
+fn standard_modules_over_the_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = write_program(tmp.path(), "modules.ilu", MODULES);
+    let server = Server::start();
+    let base = server.base();
+    for path in selected_paths() {
+        let built = build(path, &source);
+        let work = tmp.path().join(format!("mod-{}", path.name()));
+        std::fs::create_dir(&work).unwrap();
+        let dir = work.to_str().unwrap();
+        let out = built.run(&[dir, &base], &[("ILUSM_TEST_VAR", "set")]);
+        assert_output(path, &out, &MODULES_OUT.replace("DIR", dir), "", 3);
+        server.take_seen();
     }
 }
