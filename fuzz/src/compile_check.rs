@@ -47,7 +47,10 @@ pub fn check_compile(data: &[u8]) {
     let module = match ilusm_frontend::compile_with_reader(MAIN_FILE, main, &read) {
         Ok(module) => module,
         Err(diagnostics) => {
-            assert!(!diagnostics.is_empty(), "compile failed without a diagnostic");
+            assert!(
+                !diagnostics.is_empty(),
+                "compile failed without a diagnostic"
+            );
             for d in &diagnostics {
                 assert!(!d.render().is_empty());
             }
@@ -57,16 +60,19 @@ pub fn check_compile(data: &[u8]) {
     let info = verify::verify(&module)
         .unwrap_or_else(|e| panic!("the frontend's output fails verification: {e}"));
     let bytes = encode(&module);
-    let decoded = decode(&bytes)
-        .unwrap_or_else(|e| panic!("the .ilbc writer's output does not decode: {e}"));
+    let decoded =
+        decode(&bytes).unwrap_or_else(|e| panic!("the .ilbc writer's output does not decode: {e}"));
     // Compared as bytes, not with `==`: a NaN constant is not equal to itself.
     assert!(
         encode(&decoded) == bytes,
         "the .ilbc round trip changed the module"
     );
-    let (_, reloaded_info) = verify::load(&bytes)
-        .unwrap_or_else(|e| panic!("the written .ilbc fails to load: {e}"));
-    assert_eq!(info, reloaded_info, "verification differs after the round trip");
+    let (_, reloaded_info) =
+        verify::load(&bytes).unwrap_or_else(|e| panic!("the written .ilbc fails to load: {e}"));
+    assert_eq!(
+        info, reloaded_info,
+        "verification differs after the round trip"
+    );
     assert_eq!(
         disassemble(&module),
         disassemble(&decoded),

@@ -17,7 +17,10 @@ pub fn check_ilbc(data: &[u8]) {
         Ok(module) => module,
         Err(e) => {
             assert!(!e.to_string().is_empty());
-            assert!(verify::load(data).is_err(), "load accepts what decode rejects");
+            assert!(
+                verify::load(data).is_err(),
+                "load accepts what decode rejects"
+            );
             return;
         }
     };
