@@ -16,13 +16,20 @@ use std::collections::HashMap;
 /// The name the program is compiled under (what diagnostics print).
 pub const MAIN_FILE: &str = "main.ilu";
 
+/// At most this many extra files are read from one input. A chain of `use`s
+/// costs time and code quadratic in its length (each file re-binds every name
+/// of the files after it, spec §9), so 1000 files take seconds by design,
+/// which would only make the fuzzer report slow inputs (docs/fuzzing.md).
+pub const MAX_EXTRA_FILES: usize = 64;
+
 /// Split a fuzz input into its program and its extra files (see the module
-/// documentation). Later segments with the same path replace earlier ones.
+/// documentation). Later segments with the same path replace earlier ones;
+/// segments past [`MAX_EXTRA_FILES`] are ignored.
 pub fn split_files(data: &[u8]) -> (&[u8], HashMap<String, &[u8]>) {
     let mut segments = data.split(|&b| b == 0);
     let main = segments.next().unwrap_or_default();
     let mut files = HashMap::new();
-    for segment in segments {
+    for segment in segments.take(MAX_EXTRA_FILES) {
         let (path, contents) = match segment.iter().position(|&b| b == b'\n') {
             Some(nl) => (&segment[..nl], &segment[nl + 1..]),
             None => (segment, &segment[segment.len()..]),
