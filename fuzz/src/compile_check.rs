@@ -39,10 +39,37 @@ pub fn split_files(data: &[u8]) -> (&[u8], HashMap<String, &[u8]>) {
     (main, files)
 }
 
+/// A diagnostic must point into its file: a line that exists and a column
+/// at most one past the line's end (where an unexpected end of line is).
+fn assert_position_in(d: &ilusm_frontend::Diagnostic, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let line = (d.line as usize)
+        .checked_sub(1)
+        .and_then(|i| lines.get(i))
+        .unwrap_or_else(|| {
+            panic!(
+                "diagnostic at line {} of a {}-line file: {}",
+                d.line,
+                lines.len(),
+                d.render()
+            )
+        });
+    let end = line.trim_end_matches('\r').chars().count() as u32 + 1;
+    assert!(
+        d.col >= 1 && d.col <= end + 1,
+        "diagnostic at column {} of a line of {} columns: {}",
+        d.col,
+        end - 1,
+        d.render()
+    );
+}
+
 /// Compile the input; a program that compiles must verify, survive the
 /// `.ilbc` writer/reader round trip unchanged and disassemble identically
 /// before and after it. Panics (the fuzzer's crash) on any violation; a
-/// compile error must come with at least one diagnostic, each renderable.
+/// compile error must come with at least one diagnostic, each renderable and
+/// pointing into its file.
 pub fn check_compile(data: &[u8]) {
     let (main, files) = split_files(data);
     let read = |path: &str| -> std::io::Result<Vec<u8>> {
@@ -60,6 +87,12 @@ pub fn check_compile(data: &[u8]) {
             );
             for d in &diagnostics {
                 assert!(!d.render().is_empty());
+                let text = if d.file == MAIN_FILE {
+                    main
+                } else {
+                    files.get(&d.file).copied().unwrap_or_default()
+                };
+                assert_position_in(d, text);
             }
             return;
         }
