@@ -24,7 +24,11 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 /// listing every input that panicked.
 fn replay(dir: &str) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let files = if dir.exists() { files_in(&dir) } else { Vec::new() };
+    let files = if dir.exists() {
+        files_in(&dir)
+    } else {
+        Vec::new()
+    };
     let panicked: Vec<String> = files
         .iter()
         .filter(|path| {
