@@ -1,7 +1,7 @@
 //! Inputs that once broke an invariant the `compile` fuzz target checks
-//! (fuzz/src/compile_check.rs), each with the answer it must get now. Inputs
-//! small enough to keep as files are also under
-//! tests/fuzz-regressions/compile/, which tests/fuzz_corpus.rs replays.
+//! (fuzz/src/compile_check.rs), each with the answer it must get now. The
+//! inputs are also kept as files under tests/fuzz-regressions/compile/,
+//! which fuzz_corpus.rs replays through the fuzz target's own check.
 
 use ilusm_bytecode::verify::{verify, MAX_STACK};
 use ilusm_frontend::compile_source;
