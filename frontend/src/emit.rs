@@ -7,8 +7,14 @@
 //! tracks reachability: after `jump`/`ret`/`halt` nothing is emitted until a
 //! label that some jump targets is bound. Dead code (say, after `ret`) thus
 //! never reaches the bytecode, and every path ends in a terminator.
+//!
+//! A function whose stack would grow past the verifier's
+//! [`MAX_STACK`] (a list literal of 65535 elements inside a call, say) is
+//! not an error here: [`FnBuilder::finish`] reports where it first did, and
+//! the compiler turns that into a compile error.
 
 use crate::diag::Pos;
+use ilusm_bytecode::verify::MAX_STACK;
 use ilusm_bytecode::{Instr, LineEntry};
 
 /// A jump target, bound to a pc once (see [`FnBuilder::bind`]).
@@ -38,6 +44,9 @@ pub struct FnBuilder {
     depth: u32,
     reachable: bool,
     pos: Pos,
+    /// The position of the first instruction that took the depth past
+    /// [`MAX_STACK`].
+    too_deep: Option<Pos>,
 }
 
 impl FnBuilder {
@@ -49,6 +58,7 @@ impl FnBuilder {
             depth: 0,
             reachable: true,
             pos,
+            too_deep: None,
         }
     }
 
@@ -81,6 +91,9 @@ impl FnBuilder {
             "stack underflow emitting {instr:?}"
         );
         self.depth = (self.depth as usize).saturating_sub(pops) as u32 + pushes as u32;
+        if self.depth > MAX_STACK && self.too_deep.is_none() {
+            self.too_deep = Some(self.pos);
+        }
         if instr.opcode().is_terminator() {
             self.reachable = false;
         }
@@ -135,7 +148,12 @@ impl FnBuilder {
         }
     }
 
-    pub fn finish(self) -> (Vec<u8>, Vec<LineEntry>) {
-        (self.code, self.lines)
+    /// The code and line table; `Err` with the position where the stack
+    /// first grew past [`MAX_STACK`], if it did.
+    pub fn finish(self) -> Result<(Vec<u8>, Vec<LineEntry>), Pos> {
+        match self.too_deep {
+            Some(pos) => Err(pos),
+            None => Ok((self.code, self.lines)),
+        }
     }
 }

@@ -32,7 +32,8 @@ use crate::ast::*;
 use crate::diag::{CompileError, Pos};
 use crate::emit::{FnBuilder, Label};
 use crate::resolve::{function_scope, Binding, Resolution, MAIN_SCOPE};
-use ilusm_bytecode::{Constant, Function, Instr, Module};
+use ilusm_bytecode::verify::MAX_STACK;
+use ilusm_bytecode::{Constant, Function, Instr, LineEntry, Module};
 use std::collections::{HashMap, HashSet};
 
 /// One resolved file, placed in the module.
@@ -246,7 +247,7 @@ impl<'a> Compiler<'_, '_, 'a> {
             f.b.emit(Instr::PushNil);
             f.b.emit(Instr::Ret);
         }
-        let (code, lines) = f.b.finish();
+        let (code, lines) = self.finish_code(f.b);
         Function {
             name: "<main>".to_string(),
             arity: 0,
@@ -286,6 +287,22 @@ impl<'a> Compiler<'_, '_, 'a> {
         }
         f.b.set_pos(pos);
         f.b.emit(Instr::MakeObject(n));
+    }
+
+    /// A finished function's code, or a compile error if it needs a deeper
+    /// operand stack than the verifier allows (the code is then unused).
+    fn finish_code(&mut self, b: FnBuilder) -> (Vec<u8>, Vec<LineEntry>) {
+        b.finish().unwrap_or_else(|pos| {
+            let message = format!(
+                "expression too large: it needs more than {MAX_STACK} values on the operand stack"
+            );
+            self.errors.push((
+                self.unit,
+                CompileError::new(pos, message)
+                    .with_hint("build it in smaller pieces (a long list with psh, say)"),
+            ));
+            (Vec::new(), Vec::new())
+        })
     }
 
     fn locals_count(&mut self, pos: Pos, count: usize) -> u16 {
@@ -338,7 +355,7 @@ impl<'a> Compiler<'_, '_, 'a> {
             Body::Expr(e) => self.expr(&mut f, e),
         }
         f.b.emit(Instr::Ret);
-        let (code, lines) = f.b.finish();
+        let (code, lines) = self.finish_code(f.b);
         let num_locals = self
             .locals_count(pos, named + f.temps_max)
             .max(u16::from(arity));
