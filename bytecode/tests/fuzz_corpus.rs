@@ -7,44 +7,13 @@
 #[path = "../../fuzz/src/ilbc_check.rs"]
 mod ilbc_check;
 
-use std::path::{Path, PathBuf};
+#[path = "../../fuzz/src/replay.rs"]
+mod replay;
 
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let mut files: Vec<PathBuf> = entries
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    files
-}
-
-/// Run the check on every file of `dir` (under the repository root; a
-/// missing directory has no files), returning how many there were; fails
-/// listing every input that panicked.
 fn replay(dir: &str) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let files = if dir.exists() {
-        files_in(&dir)
-    } else {
-        Vec::new()
-    };
-    let panicked: Vec<String> = files
-        .iter()
-        .filter(|path| {
-            let bytes = std::fs::read(path).expect("a readable corpus file");
-            std::panic::catch_unwind(|| ilbc_check::check_ilbc(&bytes)).is_err()
-        })
-        .map(|path| path.display().to_string())
-        .collect();
-    assert!(
-        panicked.is_empty(),
-        "{} of {} inputs panicked:\n{}",
-        panicked.len(),
-        files.len(),
-        panicked.join("\n")
-    );
-    files.len()
+    replay::replay(env!("CARGO_MANIFEST_DIR"), dir, |bytes| {
+        ilbc_check::check_ilbc(bytes)
+    })
 }
 
 #[test]
