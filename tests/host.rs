@@ -251,6 +251,17 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool) {
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
+    // A TLS client hello (0x16): answer in plain HTTP, which the client
+    // must report as a broken TLS record (this is how the https test checks
+    // that the TLS stack is linked in and runs on every path).
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).is_ok_and(|n| n == 1) && first[0] == 0x16 {
+        let _ = (&stream).write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        return;
+    }
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -351,6 +362,7 @@ prn(r.cod, len(r.txt))
 show(\() __http_get("http://127.0.0.1:" + __sys_argv()[1] + "/x", nil))
 show(\() __http_post("http://127.0.0.1:" + __sys_argv()[1] + "/x", nil, ""))
 show(\() __http_get("nonsense", nil))
+show(\() __http_get(__sys_argv()[2], nil))
 "#;
 
 const HTTP_OUT: &str = r#"200
@@ -365,6 +377,7 @@ hello ✓
 cannot GET 'http://127.0.0.1:PORT/x': Connection refused
 cannot POST 'http://127.0.0.1:PORT/x': Connection refused
 cannot GET 'nonsense': bad uri: nonsense is missing scheme
+cannot GET 'https://127.0.0.1:SERVER/ok': received corrupt message of type InvalidContentType
 "#;
 
 #[test]
@@ -381,8 +394,11 @@ fn http() {
     for path in selected_paths() {
         let built = build(path, &source);
         let port = closed_port().to_string();
-        let out = built.run(&[&base, &port], &[]);
-        let expected = HTTP_OUT.replace("PORT", &port);
+        let https = format!("https://127.0.0.1:{}/ok", server.port);
+        let out = built.run(&[&base, &port, &https], &[]);
+        let expected = HTTP_OUT
+            .replace("SERVER", &server.port.to_string())
+            .replace("PORT", &port);
         assert_output(path, &out, &expected, "", 0);
 
         let seen: HashMap<String, Vec<Seen>> =

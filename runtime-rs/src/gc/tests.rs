@@ -393,3 +393,43 @@ fn growth_is_counted_and_collections_recount_it() {
         black_box(&xs);
     })
 }
+
+/// Buffers held in a list (traced as its elements) and dropped garbage.
+#[inline(never)]
+fn make_buffers(keep: Value, n: usize) {
+    for i in 0..n {
+        let b = crate::heap::alloc_buffer(100_000);
+        crate::heap::buffer(b).unwrap().set(0, i as u8);
+        if i % 2 == 0 {
+            containers::psh(keep, b).unwrap();
+        }
+    }
+}
+
+#[test]
+fn buffers_are_counted_kept_while_reachable_and_freed() {
+    isolated(|| {
+        quiet();
+        let base = settle();
+        let keep = alloc_list(Vec::new());
+        let before = stats().heap_bytes;
+        // 800 KB: under the first collection threshold (1 MiB), so nothing
+        // is collected before the count is checked.
+        make_buffers(keep, 8);
+        assert_eq!(stats().collections, 1);
+        assert!(stats().heap_bytes - before >= 8 * 100_000);
+        let left = settle();
+        assert!(
+            left <= base + 1 + 4 + SLACK,
+            "{left} objects left of {base}"
+        );
+        assert!(stats().live_after_last >= 4 * 100_000);
+        let kept = crate::heap::list(keep).unwrap();
+        assert_eq!(kept.len(), 4);
+        for i in 0..4 {
+            let b = crate::heap::buffer(kept.get(i).unwrap()).unwrap();
+            assert_eq!((b.len(), b.get(0)), (100_000, Some(2 * i as u8)));
+        }
+        black_box(&keep);
+    })
+}
