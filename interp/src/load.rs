@@ -14,6 +14,8 @@ use ilusm_bytecode::{instructions, Constant, Instr, Module};
 use ilusm_runtime::program::{ImageConstant, ImageFunction, ProgramImage};
 use ilusm_runtime::{heap, Value};
 
+use crate::fuse::{fuse, Bin};
+
 /// One decoded instruction. Operands are instruction indices, local slots,
 /// global slots, function indices and builtin ids.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,7 +68,20 @@ pub(crate) enum Op {
     IterPrep,
     RangePrep,
     Len,
+    // Superinstructions (`crate::fuse`): each does what the ops from its
+    // own index on do, and those ops stay in place after it.
+    /// `get_local a; get_local b; OP`.
+    LocalLocal(Bin, u16, u16),
+    /// `get_local a; push k; OP` with a number k.
+    LocalConst(Bin, u16, Value),
+    /// `get_local a; set_local b`.
+    MoveLocal(u16, u16),
+    /// `COMPARE; jump_if t` (`true`) or `COMPARE; jump_if_not t` (`false`).
+    CompareJump(Bin, bool, u32),
 }
+
+// The dispatch loop copies ops around: keep them two words.
+const _: () = assert!(std::mem::size_of::<Op>() <= 16);
 
 /// A loaded function.
 pub(crate) struct Func {
@@ -272,6 +287,7 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         if !matches!(ops.last(), Some(Op::Ret | Op::Halt | Op::Jump(_))) {
             return Err(fail("code does not end with ret, halt or jump".into()));
         }
+        fuse(&mut ops);
         funcs.push(Func {
             ops,
             pcs,

@@ -15,6 +15,7 @@ use ilusm_runtime::print::{self, type_name};
 use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
+use crate::fuse;
 use crate::load::{Op, Program};
 use ilusm_runtime::range;
 
@@ -309,6 +310,53 @@ impl<'p> Vm<'p> {
                     } else {
                         ops::ne(a, b)
                     };
+                }
+                Op::LocalLocal(bin, a, b) => {
+                    let x = self.stack[base + a as usize];
+                    let y = self.stack[base + b as usize];
+                    match fuse::fast(bin, x, y) {
+                        Some(v) => {
+                            self.stack.push(v);
+                            ip += 2;
+                        }
+                        None => {
+                            // The general case: the covered `OP` at ip + 1.
+                            self.stack.push(x);
+                            self.stack.push(y);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::LocalConst(bin, a, k) => {
+                    let x = self.stack[base + a as usize];
+                    match fuse::fast(bin, x, k) {
+                        Some(v) => {
+                            self.stack.push(v);
+                            ip += 2;
+                        }
+                        None => {
+                            self.stack.push(x);
+                            self.stack.push(k);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::MoveLocal(a, b) => {
+                    self.stack[base + b as usize] = self.stack[base + a as usize];
+                    ip += 1;
+                }
+                Op::CompareJump(bin, when, t) => {
+                    let b = pop!();
+                    let a = pop!();
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    if truthy!(r) == when {
+                        ip = t as usize;
+                    } else {
+                        ip += 1;
+                    }
                 }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
