@@ -99,28 +99,25 @@ pub(crate) fn general(op: Bin, a: Value, b: Value) -> RtResult<Value> {
 pub(crate) fn fuse(ops: &mut [Op]) {
     let original = ops.to_vec();
     let at = |i: usize| original.get(i).copied();
+    let bin_at = |i: usize| original.get(i).and_then(Bin::of);
     for (i, slot) in ops.iter_mut().enumerate() {
-        let fused = match (at(i), at(i + 1), at(i + 2)) {
+        let fused = match (at(i), at(i + 1), bin_at(i + 2)) {
             // get_local a; get_local b; OP
-            (Some(Op::GetLocal(a)), Some(Op::GetLocal(b)), Some(op)) if Bin::of(&op).is_some() => {
-                Bin::of(&op).map(|bin| Op::LocalLocal(bin, a, b))
+            (Some(Op::GetLocal(a)), Some(Op::GetLocal(b)), Some(bin)) => {
+                Some(Op::LocalLocal(bin, a, b))
             }
             // get_local a; push k; OP (k a number)
-            (Some(Op::GetLocal(a)), Some(Op::Push(k)), Some(op))
-                if k.is_number() && Bin::of(&op).is_some() =>
-            {
-                Bin::of(&op).map(|bin| Op::LocalConst(bin, a, k))
+            (Some(Op::GetLocal(a)), Some(Op::Push(k)), Some(bin)) if k.is_number() => {
+                Some(Op::LocalConst(bin, a, k))
             }
             // get_local a; set_local b
             (Some(Op::GetLocal(a)), Some(Op::SetLocal(b)), _) => Some(Op::MoveLocal(a, b)),
             // COMPARE; jump_if / jump_if_not
-            (Some(op), Some(Op::JumpIf(t)), _) => Bin::of(&op)
-                .filter(|b| b.is_comparison())
-                .map(|bin| Op::CompareJump(bin, true, t)),
-            (Some(op), Some(Op::JumpIfNot(t)), _) => Bin::of(&op)
-                .filter(|b| b.is_comparison())
-                .map(|bin| Op::CompareJump(bin, false, t)),
-            _ => None,
+            _ => match (bin_at(i).filter(|b| b.is_comparison()), at(i + 1)) {
+                (Some(bin), Some(Op::JumpIf(t))) => Some(Op::CompareJump(bin, true, t)),
+                (Some(bin), Some(Op::JumpIfNot(t))) => Some(Op::CompareJump(bin, false, t)),
+                _ => None,
+            },
         };
         if let Some(f) = fused {
             *slot = f;

@@ -214,6 +214,25 @@ impl<'p> Vm<'p> {
                 };
             }};
         }
+        // A fused `get_local; get_local/push; OP` (`crate::fuse`) at ip - 1:
+        // the number fast path skips the two covered ops; otherwise push the
+        // operands and continue at the covered `OP`, which does the general case.
+        macro_rules! fused_binop {
+            ($bin:expr, $x:expr, $y:expr) => {{
+                let (x, y) = ($x, $y);
+                match fuse::fast($bin, x, y) {
+                    Some(v) => {
+                        self.stack.push(v);
+                        ip += 2;
+                    }
+                    None => {
+                        self.stack.push(x);
+                        self.stack.push(y);
+                        ip += 1;
+                    }
+                }
+            }};
+        }
         macro_rules! truthy {
             ($v:expr) => {{
                 let v = $v;
@@ -312,35 +331,13 @@ impl<'p> Vm<'p> {
                     };
                 }
                 Op::LocalLocal(bin, a, b) => {
-                    let x = self.stack[base + a as usize];
-                    let y = self.stack[base + b as usize];
-                    match fuse::fast(bin, x, y) {
-                        Some(v) => {
-                            self.stack.push(v);
-                            ip += 2;
-                        }
-                        None => {
-                            // The general case: the covered `OP` at ip + 1.
-                            self.stack.push(x);
-                            self.stack.push(y);
-                            ip += 1;
-                        }
-                    }
+                    fused_binop!(
+                        bin,
+                        self.stack[base + a as usize],
+                        self.stack[base + b as usize]
+                    )
                 }
-                Op::LocalConst(bin, a, k) => {
-                    let x = self.stack[base + a as usize];
-                    match fuse::fast(bin, x, k) {
-                        Some(v) => {
-                            self.stack.push(v);
-                            ip += 2;
-                        }
-                        None => {
-                            self.stack.push(x);
-                            self.stack.push(k);
-                            ip += 1;
-                        }
-                    }
-                }
+                Op::LocalConst(bin, a, k) => fused_binop!(bin, self.stack[base + a as usize], k),
                 Op::MoveLocal(a, b) => {
                     self.stack[base + b as usize] = self.stack[base + a as usize];
                     ip += 1;
