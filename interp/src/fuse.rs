@@ -67,7 +67,7 @@ pub(crate) fn fast(op: Bin, a: Value, b: Value) -> Option<Value> {
         Bin::Add => Value::from_f64(x + y),
         Bin::Sub => Value::from_f64(x - y),
         Bin::Mul => Value::from_f64(x * y),
-        Bin::Mod if y != 0.0 => Value::from_f64(x % y),
+        Bin::Mod if y != 0.0 => Value::from_f64(ops::fmod(x, y)),
         Bin::Mod => return None,
         Bin::Eq => Value::from_bool(x == y),
         Bin::Ne => Value::from_bool(x != y),

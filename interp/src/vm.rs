@@ -294,7 +294,7 @@ impl<'p> Vm<'p> {
                     let t = top!();
                     let a = *t;
                     *t = match (a.as_f64(), b.as_f64()) {
-                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(x % y),
+                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(ops::fmod(x, y)),
                         _ => tri!(ops::rem(a, b)),
                     };
                 }

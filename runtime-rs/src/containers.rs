@@ -16,6 +16,8 @@
 //! [`make_cell_checked`], so that every path reports an exceeded limit at
 //! the same instruction.
 
+use std::cell::Cell;
+
 use crate::error::{RtError, RtResult};
 use crate::gc;
 use crate::heap::{self, Kind};
@@ -194,9 +196,16 @@ fn field_name<'a>(key: Value) -> RtResult<&'a str> {
 
 /// `a.key` (`key` a string): the object's value, or nil if missing.
 pub fn get_field(a: Value, key: Value) -> RtResult<Value> {
+    get_field_cached(a, key, &Cell::new(u32::MAX))
+}
+
+/// [`get_field`] through the inline cache `hint` of one access site (see
+/// [`heap::ObjObj::get_cached`]).
+#[inline]
+pub fn get_field_cached(a: Value, key: Value, hint: &Cell<u32>) -> RtResult<Value> {
     let name = field_name(key)?;
     match heap::object(a) {
-        Some(o) => Ok(o.get(name).unwrap_or(Value::NIL)),
+        Some(o) => Ok(o.get_cached(key, name, hint).unwrap_or(Value::NIL)),
         None => Err(RtError::new(format!(
             "cannot read field '{name}' of {}",
             type_name(a)
@@ -215,11 +224,21 @@ pub fn get_field_opt(a: Value, key: Value) -> RtResult<Value> {
 
 /// `a.key = v` -> nil (adds the key if missing).
 pub fn set_field(a: Value, key: Value, v: Value) -> RtResult<Value> {
+    set_field_cached(a, key, v, &Cell::new(u32::MAX))
+}
+
+/// [`set_field`] through the inline cache `hint` of one access site.
+/// Replacing a present key never grows the object, so only adding one is a
+/// safepoint.
+#[inline]
+pub fn set_field_cached(a: Value, key: Value, v: Value, hint: &Cell<u32>) -> RtResult<Value> {
     let name = field_name(key)?;
     match heap::object(a) {
         Some(o) => {
-            o.set(key, v);
-            gc::safepoint()?;
+            if !o.replace_cached(key, name, v, hint) {
+                o.set(key, v);
+                gc::safepoint()?;
+            }
             Ok(Value::NIL)
         }
         None => Err(RtError::new(format!(

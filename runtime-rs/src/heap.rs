@@ -29,7 +29,10 @@ mod buffer;
 mod kinds;
 
 pub use buffer::BufObj;
-pub use kinds::{CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET};
+pub use kinds::{
+    CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET,
+    OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET,
+};
 
 /// What a heap object is. The discriminants are stable: native code may
 /// read the kind byte at offset 0 of an object.
@@ -427,5 +430,34 @@ mod tests {
         unsafe { *p = Value::TRUE.0 };
         assert_eq!(cell(c).unwrap().get(), Value::TRUE);
         assert_eq!(CELL_VALUE_OFFSET, 8);
+    }
+
+    #[test]
+    fn list_and_object_native_views_follow_their_contents() {
+        assert_eq!((LIST_ITEMS_OFFSET, LIST_LEN_OFFSET), (8, 16));
+        assert_eq!((OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET), (8, 16));
+        // SAFETY: as native code does: a word at a documented offset.
+        let word = |v: Value, off: usize| unsafe { *((v.heap_addr() + off) as *const u64) };
+        let l = alloc_list(vec![]);
+        let list = list(l).unwrap();
+        for i in 0..100 {
+            list.push(Value::from_f64(i as f64));
+        }
+        assert_eq!(word(l, LIST_LEN_OFFSET), 100);
+        let items = word(l, LIST_ITEMS_OFFSET) as *const u64;
+        // SAFETY: element 99 is below the view's length.
+        assert_eq!(unsafe { *items.add(99) }, Value::from_f64(99.0).0);
+        let o = alloc_object(0);
+        let (k1, k2) = (alloc_str("a"), alloc_str("b"));
+        object(o).unwrap().set(k1, Value::TRUE);
+        object(o).unwrap().set(k2, Value::NIL);
+        object(o).unwrap().remove("a");
+        assert_eq!(word(o, OBJ_LEN_OFFSET), 2, "a deleted entry still counts");
+        let entries = word(o, OBJ_ENTRIES_OFFSET) as *const u64;
+        // SAFETY: entry 1 (two words) is below the view's length.
+        assert_eq!(
+            unsafe { (*entries.add(2), *entries.add(3)) },
+            (k2.0, Value::NIL.0)
+        );
     }
 }

@@ -26,10 +26,49 @@ use crate::value::Value;
 
 const WORD: usize = std::mem::size_of::<Value>();
 
+/// What native code may read of a list's elements or an object's entries
+/// without calling the runtime: the buffer's address and its length (in
+/// elements, or in `(key, value)` entries). Rust keeps its contents in a
+/// `Vec` (whose layout is not an ABI); every method that touches the `Vec`
+/// copies its pointer and length here before returning, so the view is
+/// always current whenever native code runs. Native code only loads through
+/// it, and stores into elements below `len` (never grows or shrinks).
+#[repr(C)]
+struct NativeView<T> {
+    ptr: Cell<*const T>,
+    len: Cell<usize>,
+}
+
+impl<T> NativeView<T> {
+    fn of(v: &[T]) -> NativeView<T> {
+        NativeView {
+            ptr: Cell::new(v.as_ptr()),
+            len: Cell::new(v.len()),
+        }
+    }
+
+    #[inline]
+    fn sync(&self, v: &[T]) {
+        self.ptr.set(v.as_ptr());
+        self.len.set(v.len());
+    }
+}
+
+/// Byte offset of a list's element-buffer address (a `*const u64`).
+pub const LIST_ITEMS_OFFSET: usize = std::mem::offset_of!(ListObj, view);
+/// Byte offset of a list's length (a `usize`).
+pub const LIST_LEN_OFFSET: usize = LIST_ITEMS_OFFSET + WORD;
+/// Byte offset of an object's entry-buffer address: entries are `(key, value)`
+/// word pairs in insertion order; a deleted entry's key is never a string.
+pub const OBJ_ENTRIES_OFFSET: usize = std::mem::offset_of!(ObjObj, view);
+/// Byte offset of an object's entry count (deleted entries included).
+pub const OBJ_LEN_OFFSET: usize = OBJ_ENTRIES_OFFSET + WORD;
+
 /// A mutable, growable list.
 #[repr(C)]
 pub struct ListObj {
     header: Header,
+    view: NativeView<Value>,
     items: UnsafeCell<Vec<Value>>,
 }
 
@@ -37,16 +76,20 @@ impl ListObj {
     pub(super) fn new(items: Vec<Value>) -> ListObj {
         ListObj {
             header: Header::new(Kind::List),
+            view: NativeView::of(&items),
             items: UnsafeCell::new(items),
         }
     }
 
-    /// Run `f` on the contents. `f` must not reach this list again (it never
-    /// does below: it only touches the vector).
+    /// Run `f` on the contents, then refresh the native view. `f` must not
+    /// reach this list again (it never does below: it only touches the vector).
     #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut Vec<Value>) -> R) -> R {
         // SAFETY: see the module docs; no other borrow of the contents is live.
-        f(unsafe { &mut *self.items.get() })
+        let items = unsafe { &mut *self.items.get() };
+        let r = f(items);
+        self.view.sync(items);
+        r
     }
 
     #[inline]
@@ -174,6 +217,18 @@ struct ObjMap {
 }
 
 impl ObjMap {
+    /// The position of key `key` (a string value): the same string object is
+    /// found by identity first (field names in code and object literals are
+    /// the program's shared constants), then by content.
+    fn find_value(&self, key: Value, text: &str) -> Option<usize> {
+        if self.index.is_none() {
+            if let Some(p) = self.entries.iter().position(|(k, _)| *k == key) {
+                return Some(p);
+            }
+        }
+        self.find(text)
+    }
+
     fn find(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(ix) => ix.get(key).copied(),
@@ -215,26 +270,71 @@ impl ObjMap {
 #[repr(C)]
 pub struct ObjObj {
     header: Header,
+    view: NativeView<(Value, Value)>,
     map: UnsafeCell<ObjMap>,
 }
 
 impl ObjObj {
     pub(super) fn new(capacity: usize) -> ObjObj {
+        let entries = Vec::with_capacity(capacity);
         ObjObj {
             header: Header::new(Kind::Object),
+            view: NativeView::of(&entries),
             map: UnsafeCell::new(ObjMap {
-                entries: Vec::with_capacity(capacity),
+                entries,
                 live: 0,
                 index: None,
             }),
         }
     }
 
+    /// Run `f` on the map, then refresh the native view.
     #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut ObjMap) -> R) -> R {
         // SAFETY: see the module docs; `f` only hashes and compares key
         // strings (other objects), never this object.
-        f(unsafe { &mut *self.map.get() })
+        let map = unsafe { &mut *self.map.get() };
+        let r = f(map);
+        self.view.sync(&map.entries);
+        r
+    }
+
+    /// The value of `key` (a string value) through an inline cache: `hint`
+    /// is the entry position where the last lookup at this site found its
+    /// key. A hit is one compare of key identity; a miss looks the key up
+    /// and updates `hint`.
+    #[inline]
+    pub fn get_cached(&self, key: Value, text: &str, hint: &Cell<u32>) -> Option<Value> {
+        self.with(|m| {
+            if let Some(&(k, v)) = m.entries.get(hint.get() as usize) {
+                if k == key {
+                    return Some(v);
+                }
+            }
+            let p = m.find_value(key, text)?;
+            hint.set(p as u32);
+            Some(m.entries[p].1)
+        })
+    }
+
+    /// Replace the value of `key` if present (through `hint`, as for
+    /// [`get_cached`](Self::get_cached)); `false` if the key is missing.
+    #[inline]
+    pub fn replace_cached(&self, key: Value, text: &str, v: Value, hint: &Cell<u32>) -> bool {
+        self.with(|m| {
+            let p = match m.entries.get(hint.get() as usize) {
+                Some(&(k, _)) if k == key => hint.get() as usize,
+                _ => match m.find_value(key, text) {
+                    Some(p) => {
+                        hint.set(p as u32);
+                        p
+                    }
+                    None => return false,
+                },
+            };
+            m.entries[p].1 = v;
+            true
+        })
     }
 
     /// Number of keys.
@@ -265,7 +365,7 @@ impl ObjObj {
             return false;
         };
         let grown = self.with(|m| {
-            if let Some(p) = m.find(ks.as_str()) {
+            if let Some(p) = m.find_value(key, ks.as_str()) {
                 m.entries[p].1 = v;
                 return 0;
             }

@@ -366,3 +366,50 @@ fn equality_of_deep_structures_uses_no_rust_stack() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn fmod_matches_the_float_remainder_bit_for_bit() {
+    let xs = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        7.0,
+        -7.0,
+        13.0,
+        -13.0,
+        6.5,
+        -6.5,
+        1e15,
+        -1e15,
+        9007199254740991.0,
+        9007199254740992.0,
+        1e300,
+        f64::INFINITY,
+        f64::NAN,
+        0.1,
+    ];
+    let ys = [
+        1.0,
+        -1.0,
+        7.0,
+        -7.0,
+        3.0,
+        0.5,
+        2.5,
+        1e15,
+        9007199254740993.0,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    for &x in &xs {
+        for &y in &ys {
+            let want = x % y;
+            let got = super::fmod(x, y);
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "fmod({x}, {y}) = {got}, want {want}"
+            );
+        }
+    }
+}
