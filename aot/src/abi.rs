@@ -21,6 +21,20 @@ pub(crate) const TAG_BUILTIN: u64 = value::TAG_BUILTIN;
 pub(crate) const PAYLOAD_MASK: u64 = value::PAYLOAD_MASK;
 /// Offset of a cell's value word from the cell's address.
 pub(crate) const CELL_VALUE_OFFSET: i32 = ilusm_runtime::heap::CELL_VALUE_OFFSET as i32;
+/// Tag (upper 16 bits) of heap references.
+pub(crate) const TAG_HEAP: u64 = value::TAG_HEAP;
+/// The kind bytes (offset 0 of a heap object) of lists and objects.
+pub(crate) const KIND_LIST: u8 = ilusm_runtime::heap::Kind::List as u8;
+pub(crate) const KIND_OBJECT: u8 = ilusm_runtime::heap::Kind::Object as u8;
+/// The native views of list and object buffers (see `lower_access.rs`).
+pub(crate) const LIST_ITEMS_OFFSET: i32 = ilusm_runtime::heap::LIST_ITEMS_OFFSET as i32;
+pub(crate) const LIST_LEN_OFFSET: i32 = ilusm_runtime::heap::LIST_LEN_OFFSET as i32;
+pub(crate) const OBJ_ENTRIES_OFFSET: i32 = ilusm_runtime::heap::OBJ_ENTRIES_OFFSET as i32;
+pub(crate) const OBJ_LEN_OFFSET: i32 = ilusm_runtime::heap::OBJ_LEN_OFFSET as i32;
+/// Bytes of one field-access site's inline cache (`abi::FieldCache`: key word, position).
+pub(crate) const FIELD_CACHE_SIZE: i64 = std::mem::size_of::<ilusm_runtime::abi::FieldCache>() as i64;
+/// The module's field caches (zero-initialised data, one per site).
+pub(crate) const FIELD_CACHES_SYMBOL: &str = "ilusm_field_caches";
 /// The quiet NaN a NaN constant is stored as (constants are numbers, never tags).
 pub(crate) const CANONICAL_NAN: u64 = 0x7FF8_0000_0000_0000;
 
@@ -91,14 +105,15 @@ runtime_fns! {
     Index = "ilusm_rt_index"(V, V) -> V;
     IndexOpt = "ilusm_rt_index_opt"(V, V) -> V;
     SetIndex = "ilusm_rt_set_index"(V, V, V) -> V;
-    GetField = "ilusm_rt_get_field"(V, V) -> V;
-    GetFieldOpt = "ilusm_rt_get_field_opt"(V, V) -> V;
-    SetField = "ilusm_rt_set_field"(V, V, V) -> V;
+    GetFieldIc = "ilusm_rt_get_field_ic"(V, V, PTR) -> V;
+    GetFieldOptIc = "ilusm_rt_get_field_opt_ic"(V, V, PTR) -> V;
+    SetFieldIc = "ilusm_rt_set_field_ic"(V, V, V, PTR) -> V;
     MakeCell = "ilusm_rt_make_cell"(V) -> V;
     MakeClosure = "ilusm_rt_make_closure"(U32, PTR, U32) -> V;
     ClosureCell = "ilusm_rt_closure_cell"(V, U32) -> V;
     IterPrep = "ilusm_rt_iter_prep"(V) -> V;
     Len = "ilusm_rt_len"(V) -> V;
+    Psh = "ilusm_rt_psh"(V, V) -> V;
     RangePrep = "ilusm_rt_range_prep"(V, V) -> V;
     StackOverflow = "ilusm_rt_stack_overflow"() -> V;
     Trace = "ilusm_rt_trace"(U32, U32);

@@ -32,8 +32,10 @@ mod abi;
 mod jit;
 mod link;
 mod lower;
+mod lower_access;
 mod lower_heap;
 mod lower_ops;
+mod numbers;
 mod object;
 #[cfg(test)]
 mod tests;

@@ -14,12 +14,12 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
+    types, Block, BlockArg, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
     StackSlotKind, UserFuncName, Value,
 };
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_module::{FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, ERROR, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
@@ -68,6 +68,30 @@ pub(crate) fn lower_module<M: Module>(
         generic.push(m.declare_function(&format!("{name}_generic"), Linkage::Local, &gsig)?);
     }
 
+    // One inline cache per field-access site of the module (`lower_access.rs`).
+    let field_sites: usize = bc
+        .functions
+        .iter()
+        .flat_map(|f| instructions(&f.code))
+        .filter(|r| {
+            matches!(
+                r,
+                Ok((_, Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)))
+            )
+        })
+        .count();
+    let field_caches = if field_sites > 0 {
+        let id = m.declare_data(abi::FIELD_CACHES_SYMBOL, Linkage::Local, true, false)?;
+        let mut data = DataDescription::new();
+        data.define_zeroinit(field_sites * abi::FIELD_CACHE_SIZE as usize);
+        data.set_align(8);
+        m.define_data(id, &data)?;
+        Some(id)
+    } else {
+        None
+    };
+    let mut next_field_site = 0u32;
+
     let mut ctx = m.make_context();
     let mut fctx = FunctionBuilderContext::new();
     let cfg = m.target_config();
@@ -100,8 +124,13 @@ pub(crate) fn lower_module<M: Module>(
                 err_block: None,
                 globals: None,
                 spill: None,
+                field_caches,
+                field_caches_gv: None,
+                next_field_site,
+                known: Vec::new(),
             };
             lw.lower_body(f, &instrs)?;
+            next_field_site = lw.next_field_site;
             let FnLower { mut b, .. } = lw;
             b.seal_all_blocks();
             b.finalize(cfg);
@@ -231,6 +260,14 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     globals: Option<Value>,
     /// Scratch memory for argument vectors (one per function, sized for the largest).
     spill: Option<StackSlot>,
+    /// The module's field-access caches (`lower_access.rs`), if it has field accesses; the
+    /// global value naming them in this function; the next site's number (module-wide).
+    pub field_caches: Option<DataId>,
+    pub field_caches_gv: Option<GlobalValue>,
+    pub next_field_site: u32,
+    /// Which operand-stack slots (bottom first) are known numbers before the instruction being
+    /// lowered (`crate::numbers`).
+    known: Vec<bool>,
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -250,6 +287,15 @@ impl<M: Module> FnLower<'_, '_, M> {
         let r = self.func_ref(id);
         let call = self.b.ins().call(r, args);
         self.b.inst_results(call).first().copied()
+    }
+
+    /// Whether the stack slot `from_top` places below the top (0: the top) is known to hold a
+    /// number before the current instruction.
+    pub fn known_number(&self, from_top: usize) -> bool {
+        self.known
+            .len()
+            .checked_sub(from_top + 1)
+            .is_some_and(|i| self.known[i])
     }
 
     pub fn iconst(&mut self, bits: u64) -> Value {
@@ -350,6 +396,18 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.captures[&i]
     }
 
+    /// Call builtin `builtin` on `args` through the runtime's dispatcher (error path for `pc`).
+    pub fn call_builtin(&mut self, builtin: u16, args: &[Value], pc: u32) -> Value {
+        let argv = self.spill(args);
+        let id = self.b.ins().iconst(types::I32, builtin as i64);
+        let n = self.b.ins().iconst(types::I32, args.len() as i64);
+        let r = self
+            .call_rt(RtFn::CallBuiltin, &[id, argv, n])
+            .expect("call_builtin returns a value");
+        self.check_error(r, pc);
+        r
+    }
+
     /// Store `vals` into the spill slot; its address (null for no values).
     pub fn spill(&mut self, vals: &[Value]) -> Value {
         if vals.is_empty() {
@@ -366,6 +424,8 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     fn lower_body(&mut self, f: &BcFunction, instrs: &[(u32, Instr)]) -> Result<(), AotError> {
         let depths = stack_depths(instrs);
+        let num_locals = f.num_locals.max(f.arity as u16) as usize;
+        let mut facts = crate::numbers::known_numbers(instrs, num_locals, &self.bc.constants);
         // One block per reachable jump target, with a parameter per stack entry.
         let index_of: HashMap<u32, usize> = instrs
             .iter()
@@ -458,6 +518,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                 continue;
             }
             debug_assert_eq!(depths[i], Some(self.stack.len()), "pc {pc}");
+            self.known = facts[i].take().unwrap_or_default();
+            debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
             // A comparison feeding a conditional jump (that is not itself a jump target) branches
             // on the comparison directly.
             if let (true, Some(&(next_pc, next))) = (is_comparison(ins), instrs.get(i + 1)) {
@@ -564,7 +626,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             Instr::JumpIf(t) | Instr::JumpIfNot(t) => {
                 let c = self.pop();
-                let truth = self.truthy(c);
+                let truth = self.truthy_top(c);
                 let args = self.block_args();
                 let fall = self.b.create_block();
                 if matches!(ins, Instr::JumpIf(_)) {
@@ -595,30 +657,28 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.stack.push(r);
             }
             Instr::CallBuiltin { builtin, argc } => {
-                let args = self.pop_n(argc as usize);
-                let argv = self.spill(&args);
-                let id = self.b.ins().iconst(types::I32, builtin as i64);
-                let n = self.b.ins().iconst(types::I32, argc as i64);
-                let r = self.call_rt(RtFn::CallBuiltin, &[id, argv, n]).unwrap();
-                self.check_error(r, pc);
-                self.stack.push(r);
+                if !self.inline_builtin(builtin, argc, pc) {
+                    let args = self.pop_n(argc as usize);
+                    let r = self.call_builtin(builtin, &args, pc);
+                    self.stack.push(r);
+                }
             }
+            Instr::Index
+            | Instr::IndexOpt
+            | Instr::SetIndex
+            | Instr::Len
+            | Instr::GetField(_)
+            | Instr::GetFieldOpt(_)
+            | Instr::SetField(_) => self.lower_access(pc, ins),
             Instr::MakeList(_)
             | Instr::MakeObject(_)
-            | Instr::Index
-            | Instr::SetIndex
-            | Instr::GetField(_)
-            | Instr::SetField(_)
-            | Instr::GetFieldOpt(_)
-            | Instr::IndexOpt
             | Instr::MakeCell
             | Instr::CellGet
             | Instr::CellSet
             | Instr::MakeClosure { .. }
             | Instr::GetCapture(_)
             | Instr::IterPrep
-            | Instr::RangePrep
-            | Instr::Len => self.lower_heap(pc, ins),
+            | Instr::RangePrep => self.lower_heap(pc, ins),
             Instr::Print(n) => self.argv_call(RtFn::Print, n as usize, pc),
             Instr::Concat(n) => self.argv_call(RtFn::Concat, n as usize, pc),
             Instr::Ret => {

@@ -1,10 +1,10 @@
-//! Lowering of the container, closure and loop-support instructions. Lists and objects are opaque
-//! to native code, so these are runtime calls; the exceptions are a cell's value word, which has a
-//! fixed offset (`heap::CELL_VALUE_OFFSET`) and is loaded and stored inline, and the integer check
-//! of `range_prep`, which has an inline fast path.
+//! Lowering of the container-building, closure and loop-support instructions: runtime calls,
+//! except a cell's value word, which has a fixed offset (`heap::CELL_VALUE_OFFSET`) and is loaded
+//! and stored inline, and the integer check of `range_prep`, which has an inline fast path.
+//! Element and field accesses have inline fast paths of their own (`lower_access.rs`).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, InstBuilder, Value};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
@@ -48,7 +48,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// The string constant `k` (a field name).
-    fn const_value(&mut self, k: u32) -> Value {
+    pub(crate) fn const_value(&mut self, k: u32) -> Value {
         let kv = self.b.ins().iconst(types::I32, k as i64);
         self.call_rt(RtFn::Const, &[kv])
             .expect("const returns a value")
@@ -59,38 +59,6 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::MakeList(n) => self.argv_push(RtFn::MakeList, n as usize, n as u32, Some(pc)),
             Instr::MakeObject(n) => {
                 self.argv_push(RtFn::MakeObject, 2 * n as usize, n as u32, Some(pc))
-            }
-            Instr::Index | Instr::IndexOpt => {
-                let i = self.pop();
-                let a = self.pop();
-                let f = if ins == Instr::Index {
-                    RtFn::Index
-                } else {
-                    RtFn::IndexOpt
-                };
-                self.call_push(f, &[a, i], pc);
-            }
-            Instr::SetIndex => {
-                let v = self.pop();
-                let i = self.pop();
-                let a = self.pop();
-                self.call_checked(RtFn::SetIndex, &[a, i, v], pc);
-            }
-            Instr::GetField(k) | Instr::GetFieldOpt(k) => {
-                let a = self.pop();
-                let key = self.const_value(k);
-                let f = if matches!(ins, Instr::GetField(_)) {
-                    RtFn::GetField
-                } else {
-                    RtFn::GetFieldOpt
-                };
-                self.call_push(f, &[a, key], pc);
-            }
-            Instr::SetField(k) => {
-                let v = self.pop();
-                let a = self.pop();
-                let key = self.const_value(k);
-                self.call_checked(RtFn::SetField, &[a, key, v], pc);
             }
             Instr::MakeCell => {
                 let v = self.pop();
@@ -123,10 +91,6 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let a = self.pop();
                 self.call_push(RtFn::IterPrep, &[a], pc);
             }
-            Instr::Len => {
-                let a = self.pop();
-                self.call_push(RtFn::Len, &[a], pc);
-            }
             Instr::RangePrep => self.range_prep(pc),
             other => unreachable!("not a heap instruction: {other:?}"),
         }
@@ -142,8 +106,8 @@ impl<M: Module> FnLower<'_, '_, M> {
         let mut cond = self.b.ins().icmp(IntCC::UnsignedLessThan, a, limit);
         let nb = self.b.ins().icmp(IntCC::UnsignedLessThan, b, limit);
         cond = self.b.ins().band(cond, nb);
-        let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
-        let fb = self.b.ins().bitcast(types::F64, MemFlagsData::new(), b);
+        let fa = self.as_f64(a);
+        let fb = self.as_f64(b);
         for f in [fa, fb] {
             // Integral: converting to i64 and back gives the same number (fails for fractions,
             // NaN and infinities) ...

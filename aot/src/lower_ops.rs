@@ -4,12 +4,14 @@
 //! invariant 1).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, Block, BlockArg, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{
+    types, Block, BlockArg, InstBuilder, InstructionData, MemFlagsData, Opcode, Value,
+};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
-use crate::abi::{RtFn, FALSE, NIL, NUMBER_LIMIT, TRUE};
-use crate::lower::{FnLower, V};
+use crate::abi::{RtFn, FALSE, KIND_LIST, LIST_LEN_OFFSET, NIL, NUMBER_LIMIT, TRUE};
+use crate::lower::{trusted, FnLower, V};
 
 /// Integers with magnitude below this are exact in an f64 and in an i64.
 const EXACT_INT: i64 = 1 << 53;
@@ -21,19 +23,76 @@ impl<M: Module> FnLower<'_, '_, M> {
             .icmp_imm_u(IntCC::UnsignedLessThan, v, NUMBER_LIMIT as i64)
     }
 
-    /// An `i8` flag: both words are numbers.
-    fn both_numbers(&mut self, a: Value, b: Value) -> Value {
-        let na = self.is_number(a);
-        let nb = self.is_number(b);
-        self.b.ins().band(na, nb)
+    /// An `i8` flag: the two operands of a binary instruction (`a` below `b` on the stack) are
+    /// numbers; `None` when that is known at compile time (`crate::numbers`).
+    fn both_numbers(&mut self, a: Value, b: Value) -> Option<Value> {
+        let na = (!self.known_number(1)).then(|| self.is_number(a));
+        let nb = (!self.known_number(0)).then(|| self.is_number(b));
+        match (na, nb) {
+            (Some(x), Some(y)) => Some(self.b.ins().band(x, y)),
+            (x, y) => x.or(y),
+        }
     }
 
-    fn as_f64(&mut self, v: Value) -> Value {
-        self.b.ins().bitcast(types::F64, MemFlagsData::new(), v)
+    /// `flag AND more`, where a `None` flag is always true.
+    fn and_flag(&mut self, flag: Option<Value>, more: Value) -> Value {
+        match flag {
+            Some(f) => self.b.ins().band(f, more),
+            None => more,
+        }
     }
 
-    fn f64_word(&mut self, f: Value) -> Value {
-        self.b.ins().bitcast(V, MemFlagsData::new(), f)
+    /// The number `v` holds, if it is a constant (a number word made by `iconst`).
+    fn number_constant(&self, v: Value) -> Option<f64> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            } if (imm.bits() as u64) < NUMBER_LIMIT => Some(f64::from_bits(imm.bits() as u64)),
+            _ => None,
+        }
+    }
+
+    /// If `v` is a number constant that is a power of two whose reciprocal is a normal number,
+    /// that reciprocal: `x / v` and `x * (1 / v)` are then the same exact quotient, rounded once,
+    /// so bit-identical, and the multiplication is several times faster.
+    fn exact_reciprocal(&self, v: Value) -> Option<f64> {
+        let x = self.number_constant(v)?;
+        let r = 1.0 / x;
+        let power_of_two = x.is_normal() && x.to_bits() & ((1u64 << 52) - 1) == 0;
+        (power_of_two && r.is_normal()).then_some(r)
+    }
+
+    pub(crate) fn as_f64(&mut self, v: Value) -> Value {
+        match self.bitcast_source(v, types::F64) {
+            Some(f) => f,
+            None => self.b.ins().bitcast(types::F64, MemFlagsData::new(), v),
+        }
+    }
+
+    pub(crate) fn f64_word(&mut self, f: Value) -> Value {
+        match self.bitcast_source(f, V) {
+            Some(w) => w,
+            None => self.b.ins().bitcast(V, MemFlagsData::new(), f),
+        }
+    }
+
+    /// If `v` is a `bitcast` of a value of type `ty`, that value. A number computed by one
+    /// operation and used by the next then stays in a float register instead of a round trip
+    /// through an integer one (Cranelift does not fold bitcast pairs itself).
+    fn bitcast_source(&self, v: Value, ty: types::Type) -> Option<Value> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::LoadNoOffset {
+                opcode: Opcode::Bitcast,
+                arg,
+                ..
+            } if dfg.value_type(arg) == ty => Some(arg),
+            _ => None,
+        }
     }
 
     /// `fls`/`tru` from an `i8` flag (they differ in bit 0 only).
@@ -44,14 +103,20 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     /// `cond ? fast() : slow_fn(args)` as a diamond with a cold slow side; the slow result is
     /// checked for `Value::ERROR` (error path for `pc`) when `pc` is given. The result is pushed.
+    /// A `None` condition is known true: only the fast side is emitted.
     fn fast_or_call(
         &mut self,
-        cond: Value,
+        cond: Option<Value>,
         fast: impl FnOnce(&mut Self) -> Value,
         slow_fn: RtFn,
         args: &[Value],
         pc: Option<u32>,
     ) {
+        let Some(cond) = cond else {
+            let r = fast(self);
+            self.stack.push(r);
+            return;
+        };
         let fast_blk = self.b.create_block();
         let slow_blk = self.b.create_block();
         let join = self.b.create_block();
@@ -82,12 +147,17 @@ impl<M: Module> FnLower<'_, '_, M> {
         let b = self.pop();
         let a = self.pop();
         let mut cond = self.both_numbers(a, b);
-        if op == Instr::Div {
+        let reciprocal = if op == Instr::Div {
+            self.exact_reciprocal(b)
+        } else {
+            None
+        };
+        if op == Instr::Div && reciprocal.is_none() {
             let fb = self.as_f64(b);
             let zero = self.b.ins().f64const(0.0);
             // `ne` is "unordered or not equal": NaN divides inline; 0 and -0 go to the runtime.
             let nonzero = self.b.ins().fcmp(FloatCC::NotEqual, fb, zero);
-            cond = self.b.ins().band(cond, nonzero);
+            cond = Some(self.and_flag(cond, nonzero));
         }
         let slow = match op {
             Instr::Add => RtFn::Add,
@@ -102,7 +172,13 @@ impl<M: Module> FnLower<'_, '_, M> {
                 Instr::Add => s.b.ins().fadd(fa, fb),
                 Instr::Sub => s.b.ins().fsub(fa, fb),
                 Instr::Mul => s.b.ins().fmul(fa, fb),
-                _ => s.b.ins().fdiv(fa, fb),
+                _ => match reciprocal {
+                    Some(r) => {
+                        let r = s.b.ins().f64const(r);
+                        s.b.ins().fmul(fa, r)
+                    }
+                    None => s.b.ins().fdiv(fa, fb),
+                },
             };
             s.f64_word(r)
         };
@@ -116,12 +192,26 @@ impl<M: Module> FnLower<'_, '_, M> {
     pub(crate) fn modulo(&mut self, pc: u32) {
         let b = self.pop();
         let a = self.pop();
-        let mut cond = self.both_numbers(a, b);
+        let numbers = self.both_numbers(a, b);
         let fa = self.as_f64(a);
-        let fb = self.as_f64(b);
+        // A constant divisor that is a nonzero integer below 2^53 needs no checks, and `srem` by
+        // a constant becomes a multiplication instead of a division instruction.
+        let divisor = self
+            .number_constant(b)
+            .filter(|d| *d != 0.0 && d.fract() == 0.0 && d.abs() < EXACT_INT as f64);
+        let mut cond = self.b.ins().iconst(types::I8, 1);
         let ia = self.b.ins().fcvt_to_sint_sat(types::I64, fa);
-        let ib = self.b.ins().fcvt_to_sint_sat(types::I64, fb);
-        for (f, i) in [(fa, ia), (fb, ib)] {
+        let mut checked = vec![(fa, ia)];
+        let ib = match divisor {
+            Some(d) => self.b.ins().iconst(types::I64, d as i64),
+            None => {
+                let fb = self.as_f64(b);
+                let ib = self.b.ins().fcvt_to_sint_sat(types::I64, fb);
+                checked.push((fb, ib));
+                ib
+            }
+        };
+        for (f, i) in checked {
             // Integral: converting back gives the same number (NaN, infinities fail here) ...
             let back = self.b.ins().fcvt_from_sint(types::F64, i);
             let exact = self.b.ins().fcmp(FloatCC::Equal, back, f);
@@ -134,8 +224,11 @@ impl<M: Module> FnLower<'_, '_, M> {
             let ok = self.b.ins().band(exact, small);
             cond = self.b.ins().band(cond, ok);
         }
-        let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, ib, 0);
-        cond = self.b.ins().band(cond, nonzero);
+        if divisor.is_none() {
+            let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, ib, 0);
+            cond = self.b.ins().band(cond, nonzero);
+        }
+        let cond = Some(self.and_flag(numbers, cond));
         let fast = move |s: &mut Self| {
             let r = s.b.ins().srem(ia, ib);
             let fr = s.b.ins().fcvt_from_sint(types::F64, r);
@@ -184,6 +277,14 @@ impl<M: Module> FnLower<'_, '_, M> {
         let slow_blk = self.b.create_block();
         let fall = self.b.create_block();
         let args: Vec<BlockArg> = self.stack.iter().map(|&v| BlockArg::Value(v)).collect();
+        let Some(cond) = cond else {
+            let fa = self.as_f64(a);
+            let fb = self.as_f64(b);
+            let flag = self.b.ins().fcmp(cc, fa, fb);
+            self.branch_on(flag, branch_if, target, &args, fall);
+            self.b.switch_to_block(fall);
+            return;
+        };
         self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
 
         self.b.switch_to_block(fast_blk);
@@ -244,7 +345,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// `neg`: flip the sign bit of a number.
     pub(crate) fn neg(&mut self, pc: u32) {
         let a = self.pop();
-        let cond = self.is_number(a);
+        let cond = (!self.known_number(0)).then(|| self.is_number(a));
         let fast = move |s: &mut Self| {
             let fa = s.as_f64(a);
             let r = s.b.ins().fneg(fa);
@@ -256,14 +357,25 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// `not`: the negation of the truthiness.
     pub(crate) fn not(&mut self) {
         let a = self.pop();
-        let truth = self.truthy(a);
+        let truth = self.truthy_top(a);
         let falsy = self.b.ins().bxor_imm_u(truth, 1);
         let v = self.bool_from_flag(falsy);
         self.stack.push(v);
     }
 
-    /// An `i8` flag: `v` is truthy. Inline for nil, booleans and numbers (truthy unless 0, -0
-    /// or NaN); `ilusm_rt_truthy` for everything else.
+    /// An `i8` flag: the current instruction's top operand `v` is truthy; one float compare
+    /// when it is known to be a number.
+    pub(crate) fn truthy_top(&mut self, v: Value) -> Value {
+        if self.known_number(0) {
+            let f = self.as_f64(v);
+            let zero = self.b.ins().f64const(0.0);
+            return self.b.ins().fcmp(FloatCC::OrderedNotEqual, f, zero);
+        }
+        self.truthy(v)
+    }
+
+    /// An `i8` flag: `v` is truthy. Inline for nil, booleans, numbers (truthy unless 0, -0 or
+    /// NaN) and lists (unless empty); `ilusm_rt_truthy` for everything else.
     pub(crate) fn truthy(&mut self, v: Value) -> Value {
         let simple_blk = self.b.create_block();
         let rest_blk = self.b.create_block();
@@ -283,12 +395,20 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         self.b.switch_to_block(rest_blk);
         let is_num = self.is_number(v);
-        self.b.ins().brif(is_num, num_blk, &[], call_blk, &[]);
+        let other_blk = self.b.create_block();
+        self.b.ins().brif(is_num, num_blk, &[], other_blk, &[]);
 
         self.b.switch_to_block(num_blk);
         let f = self.as_f64(v);
         let zero = self.b.ins().f64const(0.0);
         let t = self.b.ins().fcmp(FloatCC::OrderedNotEqual, f, zero);
+        self.b.ins().jump(join, &[BlockArg::Value(t)]);
+
+        // A list is truthy unless empty (its length is in its native view).
+        self.b.switch_to_block(other_blk);
+        let addr = self.expect_kind(v, KIND_LIST, call_blk);
+        let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
+        let t = self.b.ins().icmp_imm_u(IntCC::NotEqual, len, 0);
         self.b.ins().jump(join, &[BlockArg::Value(t)]);
 
         self.b.set_cold_block(call_blk);
@@ -299,5 +419,63 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         self.b.switch_to_block(join);
         self.b.block_params(join)[0]
+    }
+
+    /// `flr` `sqrt` `abs` of one number inline (the same IEEE operations the runtime uses: no
+    /// rounding choices, NaN stays a number); `len` of a list inline (`lower_access.rs`);
+    /// `psh` straight to its runtime function (`ilusm_rt_psh`, no dispatcher).
+    /// Anything else, including every other argument type, is the dispatcher's. Whether
+    /// `builtin` was lowered here.
+    pub(crate) fn inline_builtin(&mut self, builtin: u16, argc: u8, pc: u32) -> bool {
+        use ilusm_runtime::builtins::id;
+        if builtin == id::PSH && argc == 2 {
+            let v = self.pop();
+            let xs = self.pop();
+            let r = self.call_checked(RtFn::Psh, &[xs, v], pc);
+            self.stack.push(r);
+            return true;
+        }
+        if argc != 1 {
+            return false;
+        }
+        if builtin == id::LEN {
+            self.lower_access(pc, Instr::Len);
+            return true;
+        }
+        if !matches!(builtin, id::FLR | id::SQRT | id::ABS) {
+            return false;
+        }
+        let a = self.pop();
+        let cond = (!self.known_number(0)).then(|| self.is_number(a));
+        let fast = move |s: &mut Self| {
+            let f = s.as_f64(a);
+            let r = match builtin {
+                id::FLR => s.b.ins().floor(f),
+                id::SQRT => s.b.ins().sqrt(f),
+                _ => s.b.ins().fabs(f),
+            };
+            s.f64_word(r)
+        };
+        let Some(cond) = cond else {
+            let r = fast(self);
+            self.stack.push(r);
+            return true;
+        };
+        let fast_blk = self.b.create_block();
+        let slow_blk = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, V);
+        self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
+        self.b.switch_to_block(fast_blk);
+        let r = fast(self);
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.set_cold_block(slow_blk);
+        self.b.switch_to_block(slow_blk);
+        let r = self.call_builtin(builtin, &[a], pc);
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(join);
+        let v = self.b.block_params(join)[0];
+        self.stack.push(v);
+        true
     }
 }

@@ -9,13 +9,14 @@
 //! `argc` readable words (it may be dangling or null when `argc` is 0).
 #![allow(non_upper_case_globals)]
 
+use std::cell::Cell;
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::builtins;
 use crate::containers;
 use crate::context::{self, to_abi};
-use crate::error::{stack_overflow, undefined_name, RtError};
+use crate::error::{stack_overflow, undefined_name, RtError, RtResult};
 use crate::native::{self, NativeCaller, NativeFn, DEFAULT_MAX_DEPTH, GLOBALS, NATIVE};
 use crate::ops;
 use crate::print;
@@ -195,10 +196,6 @@ binary_abi! {
     ilusm_rt_index => containers::index;
     /// `a?[i]` -> value|ERROR.
     ilusm_rt_index_opt => containers::index_opt;
-    /// `a.key` (`key` a string) -> value|ERROR.
-    ilusm_rt_get_field => containers::get_field;
-    /// `a?.key` -> value|ERROR.
-    ilusm_rt_get_field_opt => containers::get_field_opt;
     /// Store `v` in cell `c` -> nil|ERROR.
     ilusm_rt_cell_set => containers::cell_set;
 }
@@ -209,10 +206,84 @@ pub extern "C" fn ilusm_rt_set_index(a: u64, i: u64, v: u64) -> u64 {
     to_abi(containers::set_index(Value(a), Value(i), Value(v)))
 }
 
-/// `a.key = v` -> nil|ERROR.
+/// The inline cache of one field-access site in native code (16 bytes,
+/// zeroed at start: 0 is never a key). When `key` is the site's key string
+/// and the object's entry at position `pos` has that very key, its value
+/// is the field: native code checks that inline (with the object's native
+/// view, `heap::OBJ_ENTRIES_OFFSET`) and calls the `*_field_ic` functions
+/// below only on a miss; they fill the cache whenever they find the key.
+#[repr(C)]
+pub struct FieldCache {
+    pub key: u64,
+    pub pos: u64,
+}
+
+/// Run a field access with a fresh hint, and record where the key was
+/// found (if it was) in `ic`.
+///
+/// # Safety
+/// `ic` must point at a writable [`FieldCache`].
+unsafe fn through_cache(
+    key: u64,
+    ic: *mut FieldCache,
+    access: impl FnOnce(&Cell<u32>) -> RtResult<Value>,
+) -> u64 {
+    let hint = Cell::new(u32::MAX);
+    let r = access(&hint);
+    if hint.get() != u32::MAX {
+        *ic = FieldCache {
+            key,
+            pos: hint.get() as u64,
+        };
+    }
+    to_abi(r)
+}
+
+/// `a.key` (`key` a string constant) -> value|ERROR, filling `ic`.
+///
+/// # Safety
+/// `ic` must point at a writable [`FieldCache`].
 #[no_mangle]
-pub extern "C" fn ilusm_rt_set_field(a: u64, key: u64, v: u64) -> u64 {
-    to_abi(containers::set_field(Value(a), Value(key), Value(v)))
+pub unsafe extern "C" fn ilusm_rt_get_field_ic(a: u64, key: u64, ic: *mut FieldCache) -> u64 {
+    through_cache(key, ic, |hint| {
+        containers::get_field_cached(Value(a), Value(key), hint)
+    })
+}
+
+/// `a?.key` -> value|ERROR: nil when `a` is nil, else as
+/// [`ilusm_rt_get_field_ic`].
+///
+/// # Safety
+/// `ic` must point at a writable [`FieldCache`].
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_get_field_opt_ic(a: u64, key: u64, ic: *mut FieldCache) -> u64 {
+    if Value(a).is_nil() {
+        return Value::NIL.0;
+    }
+    ilusm_rt_get_field_ic(a, key, ic)
+}
+
+/// `a.key = v` -> nil|ERROR, filling `ic`.
+///
+/// # Safety
+/// `ic` must point at a writable [`FieldCache`].
+#[no_mangle]
+pub unsafe extern "C" fn ilusm_rt_set_field_ic(
+    a: u64,
+    key: u64,
+    v: u64,
+    ic: *mut FieldCache,
+) -> u64 {
+    through_cache(key, ic, |hint| {
+        containers::set_field_cached(Value(a), Value(key), Value(v), hint)
+    })
+}
+
+/// `psh(xs, v)` -> xs|ERROR: the builtin without the dispatcher (native code
+/// calls it for `call_builtin psh, 2`).
+#[no_mangle]
+pub extern "C" fn ilusm_rt_psh(xs: u64, v: u64) -> u64 {
+    to_abi(containers::psh(Value(xs), Value(v)))
 }
 
 /// A new cell holding `v` -> value|ERROR (ERROR: the heap limit).

@@ -296,11 +296,13 @@ pub fn len(a: Value) -> RtResult<Value> {
     Ok(Value::from_f64(n as f64))
 }
 
-/// `psh(xs, v)`: append in place; returns `xs`.
+/// `psh(xs, v)`: append in place; returns `xs`. Only a push that grew the
+/// buffer is a collection safepoint (one that did not added no bytes).
 pub fn psh(xs: Value, v: Value) -> RtResult<Value> {
     let l = heap::list(xs).ok_or_else(|| expects("psh", "a lst", xs))?;
-    l.push(v);
-    gc::safepoint()?;
+    if l.push(v) {
+        gc::safepoint()?;
+    }
     Ok(xs)
 }
 

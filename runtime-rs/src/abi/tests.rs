@@ -68,19 +68,31 @@ fn lists_and_objects_through_the_abi() {
         "len expects a str, lst, obj or buf, got bol"
     );
 
+    // A string with the same text as the object's key, but another string
+    // object: found by content, then cached at its position (1).
     let port = s("port");
-    assert_eq!(show(ilusm_rt_get_field(o, port)), "8080");
-    assert_eq!(show(ilusm_rt_set_field(o, port, n(9000.0))), "nil");
-    assert_eq!(show(ilusm_rt_index(o, s("port"))), "9000");
-    assert_eq!(
-        error(ilusm_rt_get_field(Value::NIL.0, port)),
-        "cannot read field 'port' of nil"
-    );
-    assert_eq!(show(ilusm_rt_get_field_opt(Value::NIL.0, port)), "nil");
-    assert_eq!(
-        error(ilusm_rt_set_field(xs, port, n(1.0))),
-        "cannot set field 'port' of lst"
-    );
+    let mut ic = FieldCache { key: 0, pos: 0 };
+    unsafe {
+        assert_eq!(show(ilusm_rt_get_field_ic(o, port, &mut ic)), "8080");
+        assert_eq!((ic.key, ic.pos), (port, 1));
+        assert_eq!(show(ilusm_rt_set_field_ic(o, port, n(9000.0), &mut ic)), "nil");
+        assert_eq!(show(ilusm_rt_index(o, s("port"))), "9000");
+        let mut fresh = FieldCache { key: 0, pos: 0 };
+        assert_eq!(show(ilusm_rt_get_field_ic(o, s("nope"), &mut fresh)), "nil");
+        assert_eq!(fresh.key, 0, "a missing key leaves the cache empty");
+        assert_eq!(
+            error(ilusm_rt_get_field_ic(Value::NIL.0, port, &mut fresh)),
+            "cannot read field 'port' of nil"
+        );
+        assert_eq!(
+            show(ilusm_rt_get_field_opt_ic(Value::NIL.0, port, &mut fresh)),
+            "nil"
+        );
+        assert_eq!(
+            error(ilusm_rt_set_field_ic(xs, port, n(1.0), &mut fresh)),
+            "cannot set field 'port' of lst"
+        );
+    }
 
     assert_eq!(ilusm_rt_iter_prep(xs), xs);
     assert_eq!(show(ilusm_rt_iter_prep(o)), r#"["name", "port"]"#);

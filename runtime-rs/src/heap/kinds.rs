@@ -119,8 +119,9 @@ impl ListObj {
         })
     }
 
+    /// Append `x`; whether the buffer grew (and the growth was counted).
     #[inline]
-    pub fn push(&self, x: Value) {
+    pub fn push(&self, x: Value) -> bool {
         let grown = self.with(|v| {
             let cap = v.capacity();
             v.push(x);
@@ -129,6 +130,7 @@ impl ListObj {
         if grown > 0 {
             gc::grew(grown * WORD);
         }
+        grown > 0
     }
 
     #[inline]

@@ -1,0 +1,233 @@
+//! Inline fast paths for the hottest container accesses: list elements (`index`, `index_opt`,
+//! `set_index`, `len`) and object fields (`get_field`, `get_field_opt`, `set_field`).
+//!
+//! Native code reads a list's or object's buffer through its *native view*, a pointer and a
+//! length at fixed offsets that the runtime keeps equal to its `Vec`'s (`heap::LIST_ITEMS_OFFSET`,
+//! `heap::OBJ_ENTRIES_OFFSET`). Native code never grows, shrinks or reallocates a buffer: it only
+//! loads, and stores over an element that exists. Anything else (strings, out-of-range or
+//! fractional indices, a missing key, a non-container, every error) is the runtime call the
+//! instruction always made, so behaviour and error messages are the runtime's.
+//!
+//! Field accesses go through a per-site inline cache: 16 bytes (`abi::FieldCache`: the key
+//! string's word and the entry position it was last found at) in the module's zero-initialised
+//! `ilusm_field_caches` data. A hit is: the value is an object, the cached position is below its
+//! entry count, and the entry there holds the cached key (the same string object; keys of object
+//! literals and field names are the program's shared constants). A miss calls
+//! `ilusm_rt_*_field_ic`, which looks the key up and refills the cache.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, Block, BlockArg, InstBuilder, Value};
+use cranelift_module::Module;
+use ilusm_bytecode::Instr;
+
+use crate::abi::{
+    RtFn, FIELD_CACHE_SIZE, KIND_LIST, KIND_OBJECT, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET,
+    NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, PAYLOAD_MASK, PTR, TAG_HEAP,
+};
+use crate::lower::{trusted, FnLower, V};
+
+/// Bytes of one object entry (a key word and a value word).
+const ENTRY_SIZE: i64 = 16;
+
+impl<M: Module> FnLower<'_, '_, M> {
+    /// Continue in a new block when `a` is a heap object of kind `kind`, else go to `slow`; the
+    /// object's address.
+    pub(crate) fn expect_kind(&mut self, a: Value, kind: u8, slow: Block) -> Value {
+        let tag = self.b.ins().ushr_imm_u(a, 48);
+        let is_heap = self.b.ins().icmp_imm_u(IntCC::Equal, tag, TAG_HEAP as i64);
+        let heap_blk = self.b.create_block();
+        self.b.ins().brif(is_heap, heap_blk, &[], slow, &[]);
+        self.b.switch_to_block(heap_blk);
+        let addr = self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64);
+        let k = self.b.ins().uload8(types::I32, trusted(), addr, 0);
+        let is_kind = self.b.ins().icmp_imm_u(IntCC::Equal, k, kind as i64);
+        let kind_blk = self.b.create_block();
+        self.b.ins().brif(is_kind, kind_blk, &[], slow, &[]);
+        self.b.switch_to_block(kind_blk);
+        addr
+    }
+
+    /// Continue in a new block when `i` is a number holding an integer below the length of the
+    /// list at `addr`, else go to `slow`; the index as an `i64`.
+    fn expect_list_position(&mut self, addr: Value, i: Value, slow: Block) -> Value {
+        let is_num = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, i, NUMBER_LIMIT as i64);
+        let f = self.as_f64(i);
+        // Integral: converting to i64 and back gives the same number (for a non-number word the
+        // result is meaningless, and `is_num` is false). -0 is position 0, as in the runtime.
+        let n = self.b.ins().fcvt_to_sint_sat(types::I64, f);
+        let back = self.b.ins().fcvt_from_sint(types::F64, n);
+        let integral = self.b.ins().fcmp(FloatCC::Equal, back, f);
+        let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
+        // Unsigned: a negative index is out of range too.
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, n, len);
+        let ok = self.b.ins().band(is_num, integral);
+        let ok = self.b.ins().band(ok, in_range);
+        let hit = self.b.create_block();
+        self.b.ins().brif(ok, hit, &[], slow, &[]);
+        self.b.switch_to_block(hit);
+        n
+    }
+
+    /// The address of element `n` of the list at `addr`.
+    fn element_addr(&mut self, addr: Value, n: Value) -> Value {
+        let items = self.b.ins().load(PTR, trusted(), addr, LIST_ITEMS_OFFSET);
+        let off = self.b.ins().ishl_imm_u(n, 3);
+        self.b.ins().iadd(items, off)
+    }
+
+    /// The address of field cache `site` in `ilusm_field_caches`.
+    fn field_cache(&mut self, site: u32) -> Value {
+        let gv = match self.field_caches_gv {
+            Some(gv) => gv,
+            None => {
+                let id = self.field_caches.expect("field caches declared for a field access");
+                let gv = self.m.declare_data_in_func(id, self.b.func);
+                self.field_caches_gv = Some(gv);
+                gv
+            }
+        };
+        let base = self.b.ins().symbol_value(PTR, gv);
+        self.b
+            .ins()
+            .iadd_imm_s(base, site as i64 * FIELD_CACHE_SIZE)
+    }
+
+    /// Continue in a new block when the object `a` has, at the position cached in `cache`, the
+    /// cached key, else go to `slow`; the address of that entry.
+    fn expect_cached_entry(&mut self, a: Value, cache: Value, slow: Block) -> Value {
+        let addr = self.expect_kind(a, KIND_OBJECT, slow);
+        let pos = self.b.ins().load(V, trusted(), cache, 8);
+        let len = self.b.ins().load(V, trusted(), addr, OBJ_LEN_OFFSET);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, pos, len);
+        let in_blk = self.b.create_block();
+        self.b.ins().brif(in_range, in_blk, &[], slow, &[]);
+        self.b.switch_to_block(in_blk);
+        let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
+        let off = self.b.ins().imul_imm_s(pos, ENTRY_SIZE);
+        let entry = self.b.ins().iadd(entries, off);
+        let key = self.b.ins().load(V, trusted(), entry, 0);
+        let want = self.b.ins().load(V, trusted(), cache, 0);
+        let same = self.b.ins().icmp(IntCC::Equal, key, want);
+        let hit = self.b.create_block();
+        self.b.ins().brif(same, hit, &[], slow, &[]);
+        self.b.switch_to_block(hit);
+        entry
+    }
+
+    /// A cold block for the general case, and the join block (one value parameter if `result`).
+    fn slow_and_join(&mut self, result: bool) -> (Block, Block) {
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let join = self.b.create_block();
+        if result {
+            self.b.append_block_param(join, V);
+        }
+        (slow, join)
+    }
+
+    /// In the cold block (current): call `f(args)` (checked for errors at `pc`), jump to `join`
+    /// (with the result if `result`), and continue in `join`; its parameter if any.
+    fn finish_slow(
+        &mut self,
+        join: Block,
+        f: RtFn,
+        args: &[Value],
+        pc: u32,
+        result: bool,
+    ) -> Option<Value> {
+        let r = self.call_checked(f, args, pc);
+        let jargs: &[BlockArg] = if result { &[BlockArg::Value(r)] } else { &[] };
+        self.b.ins().jump(join, jargs);
+        self.b.switch_to_block(join);
+        result.then(|| self.b.block_params(join)[0])
+    }
+
+    /// `index`, `index_opt`, `set_index`, `len`, `get_field`, `get_field_opt`, `set_field`.
+    pub(crate) fn lower_access(&mut self, pc: u32, ins: Instr) {
+        match ins {
+            Instr::Index | Instr::IndexOpt => {
+                let i = self.pop();
+                let a = self.pop();
+                let (slow, join) = self.slow_and_join(true);
+                let addr = self.expect_kind(a, KIND_LIST, slow);
+                let n = self.expect_list_position(addr, i, slow);
+                let at = self.element_addr(addr, n);
+                let v = self.b.ins().load(V, trusted(), at, 0);
+                self.b.ins().jump(join, &[BlockArg::Value(v)]);
+                let f = if ins == Instr::Index {
+                    RtFn::Index
+                } else {
+                    RtFn::IndexOpt
+                };
+                self.b.switch_to_block(slow);
+                let r = self.finish_slow(join, f, &[a, i], pc, true);
+                self.stack.push(r.expect("a result"));
+            }
+            Instr::SetIndex => {
+                let v = self.pop();
+                let i = self.pop();
+                let a = self.pop();
+                let (slow, join) = self.slow_and_join(false);
+                let addr = self.expect_kind(a, KIND_LIST, slow);
+                let n = self.expect_list_position(addr, i, slow);
+                let at = self.element_addr(addr, n);
+                self.b.ins().store(trusted(), v, at, 0);
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(slow);
+                self.finish_slow(join, RtFn::SetIndex, &[a, i, v], pc, false);
+            }
+            Instr::Len => {
+                let a = self.pop();
+                let (slow, join) = self.slow_and_join(true);
+                let addr = self.expect_kind(a, KIND_LIST, slow);
+                let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
+                let f = self.b.ins().fcvt_from_uint(types::F64, len);
+                let v = self.f64_word(f);
+                self.b.ins().jump(join, &[BlockArg::Value(v)]);
+                self.b.switch_to_block(slow);
+                let r = self.finish_slow(join, RtFn::Len, &[a], pc, true);
+                self.stack.push(r.expect("a result"));
+            }
+            Instr::GetField(k) | Instr::GetFieldOpt(k) => {
+                let a = self.pop();
+                let cache = self.next_field_cache();
+                let (slow, join) = self.slow_and_join(true);
+                let entry = self.expect_cached_entry(a, cache, slow);
+                let v = self.b.ins().load(V, trusted(), entry, 8);
+                self.b.ins().jump(join, &[BlockArg::Value(v)]);
+                let f = if matches!(ins, Instr::GetField(_)) {
+                    RtFn::GetFieldIc
+                } else {
+                    RtFn::GetFieldOptIc
+                };
+                self.b.switch_to_block(slow);
+                let key = self.const_value(k);
+                let r = self.finish_slow(join, f, &[a, key, cache], pc, true);
+                self.stack.push(r.expect("a result"));
+            }
+            Instr::SetField(k) => {
+                let v = self.pop();
+                let a = self.pop();
+                let cache = self.next_field_cache();
+                let (slow, join) = self.slow_and_join(false);
+                let entry = self.expect_cached_entry(a, cache, slow);
+                self.b.ins().store(trusted(), v, entry, 8);
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(slow);
+                let key = self.const_value(k);
+                self.finish_slow(join, RtFn::SetFieldIc, &[a, key, v, cache], pc, false);
+            }
+            other => unreachable!("not an access instruction: {other:?}"),
+        }
+    }
+
+    /// The address of the next field-access site's cache.
+    fn next_field_cache(&mut self) -> Value {
+        let site = self.next_field_site;
+        self.next_field_site += 1;
+        self.field_cache(site)
+    }
+}
