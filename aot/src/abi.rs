@@ -32,7 +32,8 @@ pub(crate) const LIST_LEN_OFFSET: i32 = ilusm_runtime::heap::LIST_LEN_OFFSET as 
 pub(crate) const OBJ_ENTRIES_OFFSET: i32 = ilusm_runtime::heap::OBJ_ENTRIES_OFFSET as i32;
 pub(crate) const OBJ_LEN_OFFSET: i32 = ilusm_runtime::heap::OBJ_LEN_OFFSET as i32;
 /// Bytes of one field-access site's inline cache (`abi::FieldCache`: key word, position).
-pub(crate) const FIELD_CACHE_SIZE: i64 = std::mem::size_of::<ilusm_runtime::abi::FieldCache>() as i64;
+pub(crate) const FIELD_CACHE_SIZE: i64 =
+    std::mem::size_of::<ilusm_runtime::abi::FieldCache>() as i64;
 /// The module's field caches (zero-initialised data, one per site).
 pub(crate) const FIELD_CACHES_SYMBOL: &str = "ilusm_field_caches";
 /// The quiet NaN a NaN constant is stored as (constants are numbers, never tags).

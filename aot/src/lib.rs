@@ -2,12 +2,15 @@
 //! on it.
 //!
 //! What this crate is:
-//! - the lowering (`lower.rs`, with the per-opcode fast paths in `lower_ops.rs` and the
-//!   container/closure instructions in `lower_heap.rs`), generic over
-//!   [`cranelift_module::Module`], so that the very same IR feeds both back ends below. The
-//!   operand stack lives in SSA values, locals in `cranelift-frontend` variables; numbers (and
-//!   booleans, nil, cells) take inline fast paths, everything else calls the runtime ABI of
-//!   `ARCHITECTURE.md` (`ilusm_rt_*`, declared in `abi.rs`);
+//! - the lowering (`lower.rs`, with the per-opcode fast paths in `lower_ops.rs`, list elements
+//!   and object fields in `lower_access.rs`, and the other container/closure instructions in
+//!   `lower_heap.rs`), generic over [`cranelift_module::Module`], so that the very same IR feeds
+//!   both back ends below. The operand stack lives in SSA values, locals in `cranelift-frontend`
+//!   variables; numbers, booleans, nil, cells, list elements and cached object fields take
+//!   inline fast paths, everything else calls the runtime ABI of `ARCHITECTURE.md`
+//!   (`ilusm_rt_*`, declared in `abi.rs`). `numbers.rs` proves stack slots numbers at compile
+//!   time so their checks disappear, and small functions whose parameters are arithmetic
+//!   operands get a second body for number arguments, picked by one check at entry;
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
 //!   `aarch64-unknown-linux-gnu` exporting `main`, which hands the program image and the table of
 //!   generic entries to `ilusm_rt_main`; and [`emit_clif`], the textual IR of the same lowering;

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
-    StackSlotKind, UserFuncName, Value,
+    types, Block, BlockArg, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlot,
+    StackSlotData, StackSlotKind, UserFuncName, Value,
 };
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -76,7 +76,10 @@ pub(crate) fn lower_module<M: Module>(
         .filter(|r| {
             matches!(
                 r,
-                Ok((_, Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)))
+                Ok((
+                    _,
+                    Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)
+                ))
             )
         })
         .count();
@@ -127,6 +130,7 @@ pub(crate) fn lower_module<M: Module>(
                 field_caches,
                 field_caches_gv: None,
                 next_field_site,
+                field_sites: HashMap::new(),
                 known: Vec::new(),
             };
             lw.lower_body(f, &instrs)?;
@@ -229,6 +233,10 @@ pub(crate) fn stack_depths(instrs: &[(u32, Instr)]) -> Vec<Option<usize>> {
     depth
 }
 
+/// Functions with at most this many instructions get a second version of their body for
+/// parameters that are numbers (`lower_body`); larger ones would double too much code.
+const SPECIALIZE_MAX_INSTRS: usize = 400;
+
 fn is_comparison(ins: Instr) -> bool {
     matches!(
         ins,
@@ -265,6 +273,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub field_caches: Option<DataId>,
     pub field_caches_gv: Option<GlobalValue>,
     pub next_field_site: u32,
+    /// The field cache of each field-access instruction of this function, by pc.
+    pub field_sites: HashMap<u32, u32>,
     /// Which operand-stack slots (bottom first) are known numbers before the instruction being
     /// lowered (`crate::numbers`).
     known: Vec<bool>,
@@ -425,27 +435,31 @@ impl<M: Module> FnLower<'_, '_, M> {
     fn lower_body(&mut self, f: &BcFunction, instrs: &[(u32, Instr)]) -> Result<(), AotError> {
         let depths = stack_depths(instrs);
         let num_locals = f.num_locals.max(f.arity as u16) as usize;
-        let mut facts = crate::numbers::known_numbers(instrs, num_locals, &self.bc.constants);
-        // One block per reachable jump target, with a parameter per stack entry.
-        let index_of: HashMap<u32, usize> = instrs
+        let constants = &self.bc.constants;
+        let generic = crate::numbers::known_numbers(instrs, num_locals, &[], constants);
+        // Parameters used as arithmetic operands: speculate they are numbers (small functions).
+        let speculated: Vec<u16> = generic
+            .operands
             .iter()
-            .enumerate()
-            .map(|(i, (pc, _))| (*pc, i))
+            .copied()
+            .filter(|&l| l < f.arity as u16)
             .collect();
-        let mut targets: HashMap<u32, Block> = HashMap::new();
-        for (i, (_, ins)) in instrs.iter().enumerate() {
-            let Some(t) = ins.jump_target() else { continue };
-            if depths[i].is_none() || targets.contains_key(&t) {
-                continue;
+        let specialized =
+            (!speculated.is_empty() && instrs.len() <= SPECIALIZE_MAX_INSTRS).then(|| {
+                let assumed: Vec<bool> = (0..num_locals as u16)
+                    .map(|l| speculated.contains(&l))
+                    .collect();
+                crate::numbers::known_numbers(instrs, num_locals, &assumed, constants)
+            });
+        // Field-access sites get their caches in order (both versions share them).
+        for &(pc, ins) in instrs {
+            if matches!(
+                ins,
+                Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)
+            ) {
+                self.field_sites.insert(pc, self.next_field_site);
+                self.next_field_site += 1;
             }
-            let Some(d) = index_of.get(&t).and_then(|&j| depths[j]) else {
-                continue;
-            };
-            let blk = self.b.create_block();
-            for _ in 0..d {
-                self.b.append_block_param(blk, V);
-            }
-            targets.insert(t, blk);
         }
 
         let entry = self.b.create_block();
@@ -498,6 +512,75 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.spill = Some(self.b.create_sized_stack_slot(data));
         }
 
+        match specialized {
+            Some(facts) => {
+                // One check of the speculated parameters picks the version.
+                let mut cond = None;
+                for &l in &speculated {
+                    let p = params[l as usize];
+                    let is_num = self.b.ins().icmp_imm_u(
+                        IntCC::UnsignedLessThan,
+                        p,
+                        abi::NUMBER_LIMIT as i64,
+                    );
+                    cond = Some(match cond {
+                        Some(c) => self.b.ins().band(c, is_num),
+                        None => is_num,
+                    });
+                }
+                let fast = self.b.create_block();
+                let general = self.b.create_block();
+                let cond = cond.expect("at least one speculated parameter");
+                self.b.ins().brif(cond, fast, &[], general, &[]);
+                self.b.switch_to_block(fast);
+                self.lower_version(instrs, &depths, facts.before);
+                self.b.switch_to_block(general);
+                self.lower_version(instrs, &depths, generic.before);
+            }
+            None => self.lower_version(instrs, &depths, generic.before),
+        }
+        if let Some(err) = self.err_block {
+            self.b.switch_to_block(err);
+            let pc = self.b.block_params(err)[0];
+            let func = self.b.ins().iconst(types::I32, self.index as i64);
+            self.call_rt(RtFn::Trace, &[func, pc]);
+            let e = self.iconst(ERROR);
+            self.return_value(e);
+        }
+        Ok(())
+    }
+
+    /// Lower the body once, from the current block (after the entry code), with `facts` (from
+    /// `crate::numbers`) saying which stack slots are known numbers before each instruction.
+    fn lower_version(
+        &mut self,
+        instrs: &[(u32, Instr)],
+        depths: &[Option<usize>],
+        mut facts: Vec<Option<Vec<bool>>>,
+    ) {
+        // One block per reachable jump target, with a parameter per stack entry.
+        let index_of: HashMap<u32, usize> = instrs
+            .iter()
+            .enumerate()
+            .map(|(i, (pc, _))| (*pc, i))
+            .collect();
+        let mut targets: HashMap<u32, Block> = HashMap::new();
+        for (i, (_, ins)) in instrs.iter().enumerate() {
+            let Some(t) = ins.jump_target() else { continue };
+            if depths[i].is_none() || targets.contains_key(&t) {
+                continue;
+            }
+            let Some(d) = index_of.get(&t).and_then(|&j| depths[j]) else {
+                continue;
+            };
+            let blk = self.b.create_block();
+            for _ in 0..d {
+                self.b.append_block_param(blk, V);
+            }
+            targets.insert(t, blk);
+        }
+
+        self.stack.clear();
         let mut live = true;
         let mut fused = false;
         for (i, &(pc, ins)) in instrs.iter().enumerate() {
@@ -539,15 +622,6 @@ impl<M: Module> FnLower<'_, '_, M> {
             let nil = self.iconst(NIL);
             self.return_value(nil);
         }
-        if let Some(err) = self.err_block {
-            self.b.switch_to_block(err);
-            let pc = self.b.block_params(err)[0];
-            let func = self.b.ins().iconst(types::I32, self.index as i64);
-            self.call_rt(RtFn::Trace, &[func, pc]);
-            let e = self.iconst(ERROR);
-            self.return_value(e);
-        }
-        Ok(())
     }
 
     fn block_args(&self) -> Vec<BlockArg> {

@@ -83,7 +83,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         let gv = match self.field_caches_gv {
             Some(gv) => gv,
             None => {
-                let id = self.field_caches.expect("field caches declared for a field access");
+                let id = self
+                    .field_caches
+                    .expect("field caches declared for a field access");
                 let gv = self.m.declare_data_in_func(id, self.b.func);
                 self.field_caches_gv = Some(gv);
                 gv
@@ -193,7 +195,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             Instr::GetField(k) | Instr::GetFieldOpt(k) => {
                 let a = self.pop();
-                let cache = self.next_field_cache();
+                let cache = self.field_cache_at(pc);
                 let (slow, join) = self.slow_and_join(true);
                 let entry = self.expect_cached_entry(a, cache, slow);
                 let v = self.b.ins().load(V, trusted(), entry, 8);
@@ -211,7 +213,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::SetField(k) => {
                 let v = self.pop();
                 let a = self.pop();
-                let cache = self.next_field_cache();
+                let cache = self.field_cache_at(pc);
                 let (slow, join) = self.slow_and_join(false);
                 let entry = self.expect_cached_entry(a, cache, slow);
                 self.b.ins().store(trusted(), v, entry, 8);
@@ -224,10 +226,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
     }
 
-    /// The address of the next field-access site's cache.
-    fn next_field_cache(&mut self) -> Value {
-        let site = self.next_field_site;
-        self.next_field_site += 1;
+    /// The address of the cache of the field access at `pc`.
+    fn field_cache_at(&mut self, pc: u32) -> Value {
+        let site = self.field_sites[&pc];
         self.field_cache(site)
     }
 }

@@ -8,111 +8,202 @@
 //! `add` of two known numbers, the step of `range_prep`,
 //! which also proves both bounds numbers). Failure is not a path: an erroring instruction leaves
 //! the function. Parameters, globals, call results and everything read from containers are
-//! unknown. Facts only go from known to unknown while iterating, so the fixpoint is reached.
+//! unknown. An operation that raises on anything but numbers (`sub` `mul` `div` `mod` `neg`,
+//! `flr` `sqrt` `abs`, `range_prep`) also proves its operands numbers once it succeeds, and with
+//! them the locals they were read from. Facts only go from known to unknown while iterating, so
+//! the fixpoint is reached.
+//!
+//! The lowering also runs the analysis with some parameters *assumed* numbers (those used as
+//! operands of arithmetic): it then emits two versions of the body, chosen by one check of those
+//! parameters at entry (`lower.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use ilusm_bytecode::{Constant, Instr};
 use ilusm_runtime::builtins::id;
 
+/// One operand-stack slot: whether it is a known number, and the local it is an unchanged copy
+/// of (`get_local`), if any, so that an operation that proves the slot a number also proves the
+/// local one.
+#[derive(Clone, Copy, PartialEq, Debug)]
+struct Slot {
+    known: bool,
+    local: Option<u16>,
+}
+
+const UNKNOWN: Slot = Slot {
+    known: false,
+    local: None,
+};
+const NUMBER: Slot = Slot {
+    known: true,
+    local: None,
+};
+
 /// The known-ness of every stack slot (bottom first) and local at one point.
 #[derive(Clone, PartialEq, Debug)]
 struct State {
-    stack: Vec<bool>,
+    stack: Vec<Slot>,
     locals: Vec<bool>,
 }
 
 impl State {
     /// Meet `other` into `self` (known only if known on both); whether `self` changed.
     fn meet(&mut self, other: &State) -> bool {
-        let mut changed = false;
-        let pairs = self
-            .stack
-            .iter_mut()
-            .zip(&other.stack)
-            .chain(self.locals.iter_mut().zip(&other.locals));
-        for (mine, theirs) in pairs {
-            if *mine && !*theirs {
-                *mine = false;
-                changed = true;
+        let before = self.clone();
+        for (mine, theirs) in self.stack.iter_mut().zip(&other.stack) {
+            mine.known &= theirs.known;
+            if mine.local != theirs.local {
+                mine.local = None;
             }
         }
-        changed
+        for (mine, theirs) in self.locals.iter_mut().zip(&other.locals) {
+            *mine &= *theirs;
+        }
+        *self != before
     }
 
-    fn pop(&mut self) -> bool {
-        self.stack.pop().unwrap_or(false)
+    fn pop(&mut self) -> Slot {
+        self.stack.pop().unwrap_or(UNKNOWN)
     }
 
-    /// The state after `ins` falls through or jumps.
-    fn step(&self, ins: Instr, constants: &[Constant]) -> State {
+    /// `slot` was just proven a number (an operation that raises on anything else succeeded):
+    /// so is the local it copies, and every other copy of that local on the stack.
+    fn proven(&mut self, slot: Slot) {
+        if let Some(l) = slot.local {
+            if let Some(known) = self.locals.get_mut(l as usize) {
+                *known = true;
+            }
+            for s in self.stack.iter_mut().filter(|s| s.local == Some(l)) {
+                s.known = true;
+            }
+        }
+    }
+
+    /// The state after `ins` falls through or jumps. `operands` collects the locals whose
+    /// copies are operands of arithmetic or comparisons (candidates for speculation).
+    fn step(&self, ins: Instr, constants: &[Constant], operands: &mut BTreeSet<u16>) -> State {
         let mut s = self.clone();
+        let mut note = |slot: Slot| operands.extend(slot.local);
         match ins {
             Instr::Push(k) => {
                 let num = matches!(constants.get(k as usize), Some(Constant::Num(_)));
-                s.stack.push(num);
+                s.stack.push(if num { NUMBER } else { UNKNOWN });
             }
             Instr::GetLocal(l) => {
                 let known = s.locals.get(l as usize).copied().unwrap_or(false);
-                s.stack.push(known);
+                s.stack.push(Slot {
+                    known,
+                    local: Some(l),
+                });
             }
             Instr::SetLocal(l) => {
-                let known = s.pop();
+                let v = s.pop();
                 if let Some(slot) = s.locals.get_mut(l as usize) {
-                    *slot = known;
+                    *slot = v.known;
+                }
+                // Copies of the old value are no longer copies of the local.
+                for x in s.stack.iter_mut().filter(|x| x.local == Some(l)) {
+                    x.local = None;
                 }
             }
             Instr::Dup => {
-                let top = s.stack.last().copied().unwrap_or(false);
+                let top = s.stack.last().copied().unwrap_or(UNKNOWN);
                 s.stack.push(top);
             }
             Instr::Add => {
                 let b = s.pop();
                 let a = s.pop();
-                s.stack.push(a && b);
+                note(a);
+                note(b);
+                s.stack.push(Slot {
+                    known: a.known && b.known,
+                    local: None,
+                });
             }
             Instr::Sub | Instr::Mul | Instr::Div | Instr::Mod => {
-                s.pop();
-                s.pop();
-                s.stack.push(true);
+                let b = s.pop();
+                let a = s.pop();
+                note(a);
+                note(b);
+                s.proven(a);
+                s.proven(b);
+                s.stack.push(NUMBER);
             }
-            Instr::Neg | Instr::Len => {
-                s.pop();
-                s.stack.push(true);
+            Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
+                // Strings compare too: nothing is proven.
+                let b = s.pop();
+                let a = s.pop();
+                note(a);
+                note(b);
+                s.stack.push(UNKNOWN);
             }
-            Instr::CallBuiltin { builtin, argc: 1 }
-                if matches!(builtin, id::LEN | id::FLR | id::SQRT | id::ABS) =>
-            {
+            Instr::Neg => {
+                let a = s.pop();
+                note(a);
+                s.proven(a);
+                s.stack.push(NUMBER);
+            }
+            Instr::Len => {
                 s.pop();
-                s.stack.push(true);
+                s.stack.push(NUMBER);
+            }
+            Instr::CallBuiltin {
+                builtin: id::LEN,
+                argc: 1,
+            } => {
+                s.pop();
+                s.stack.push(NUMBER);
+            }
+            Instr::CallBuiltin {
+                builtin: id::FLR | id::SQRT | id::ABS,
+                argc: 1,
+            } => {
+                let a = s.pop();
+                note(a);
+                s.proven(a);
+                s.stack.push(NUMBER);
             }
             Instr::RangePrep => {
                 // a b -> a b step, and it raised unless both bounds are numbers.
-                let n = s.stack.len();
-                for slot in s.stack.iter_mut().skip(n.saturating_sub(2)) {
-                    *slot = true;
+                let b = s.pop();
+                let a = s.pop();
+                s.proven(a);
+                s.proven(b);
+                for x in [a, b] {
+                    s.stack.push(Slot { known: true, ..x });
                 }
-                s.stack.push(true);
+                s.stack.push(NUMBER);
             }
             other => {
                 let (pops, pushes) = other.stack_effect();
                 for _ in 0..pops {
                     s.pop();
                 }
-                s.stack.extend(std::iter::repeat_n(false, pushes));
+                s.stack.extend(std::iter::repeat_n(UNKNOWN, pushes));
             }
         }
         s
     }
 }
 
-/// For each instruction (by index in `instrs`), which stack slots are known numbers before it
-/// (bottom first); `None` for unreachable instructions. `num_locals` counts parameters too.
+/// What [`known_numbers`] found.
+pub(crate) struct Facts {
+    /// For each instruction (by index), which stack slots are known numbers before it (bottom
+    /// first); `None` for unreachable instructions.
+    pub before: Vec<Option<Vec<bool>>>,
+    /// The locals that some arithmetic or comparison takes as an operand (by `get_local`).
+    pub operands: BTreeSet<u16>,
+}
+
+/// Run the analysis over one function. `entry_known[l]` says local `l` is known to be a number
+/// on entry (missing entries: not known); `num_locals` counts parameters too.
 pub(crate) fn known_numbers(
     instrs: &[(u32, Instr)],
     num_locals: usize,
+    entry_known: &[bool],
     constants: &[Constant],
-) -> Vec<Option<Vec<bool>>> {
+) -> Facts {
     let index_of: HashMap<u32, usize> = instrs
         .iter()
         .enumerate()
@@ -121,8 +212,11 @@ pub(crate) fn known_numbers(
     let mut before: Vec<Option<State>> = vec![None; instrs.len()];
     let entry = State {
         stack: Vec::new(),
-        locals: vec![false; num_locals],
+        locals: (0..num_locals)
+            .map(|l| entry_known.get(l).copied().unwrap_or(false))
+            .collect(),
     };
+    let mut operands = BTreeSet::new();
     let mut work = vec![(0usize, entry)];
     while let Some((i, incoming)) = work.pop() {
         let Some(&(_, ins)) = instrs.get(i) else {
@@ -136,7 +230,8 @@ pub(crate) fn known_numbers(
             }
             slot => *slot = Some(incoming),
         }
-        let after = before[i].as_ref().expect("just set").step(ins, constants);
+        let state = before[i].as_ref().expect("just set");
+        let after = state.step(ins, constants, &mut operands);
         if let Some(&j) = ins.jump_target().and_then(|t| index_of.get(&t)) {
             work.push((j, after.clone()));
         }
@@ -144,10 +239,11 @@ pub(crate) fn known_numbers(
             work.push((i + 1, after));
         }
     }
-    before
+    let before = before
         .into_iter()
-        .map(|s| s.map(|s| s.stack))
-        .collect()
+        .map(|s| s.map(|s| s.stack.iter().map(|x| x.known).collect()))
+        .collect();
+    Facts { before, operands }
 }
 
 #[cfg(test)]
@@ -160,7 +256,7 @@ mod tests {
             .enumerate()
             .map(|(i, &ins)| (i as u32, ins))
             .collect();
-        known_numbers(&instrs, locals, constants)
+        known_numbers(&instrs, locals, &[], constants).before
     }
 
     #[test]
@@ -222,5 +318,42 @@ mod tests {
         assert_eq!(f[2], Some(vec![false, false]));
         assert_eq!(f[3], Some(vec![true, true, true]));
         assert_eq!(f[4], None);
+    }
+
+    #[test]
+    fn a_successful_sub_proves_the_locals_it_read() {
+        // p0 - 1; then p0 + p1: p0 is known after the sub, p1 (never proven) is not. A copy of
+        // p1 made before p1 is reassigned is not proven by proving p1's new value.
+        let k = [Constant::Num(1.0)];
+        let code = [
+            Instr::GetLocal(0),
+            Instr::Push(0),
+            Instr::Sub,
+            Instr::Pop,
+            Instr::GetLocal(0),
+            Instr::GetLocal(1),
+            Instr::Push(0),
+            Instr::SetLocal(1),
+            Instr::GetLocal(1),
+            Instr::Neg,
+            Instr::Add,
+            Instr::Ret,
+        ];
+        let instrs: Vec<(u32, Instr)> = code
+            .iter()
+            .enumerate()
+            .map(|(i, &ins)| (i as u32, ins))
+            .collect();
+        let f = known_numbers(&instrs, 2, &[], &k);
+        assert_eq!(f.before[5], Some(vec![true]));
+        assert_eq!(f.before[9], Some(vec![true, false, true]));
+        assert_eq!(
+            f.before[10],
+            Some(vec![true, false, true]),
+            "the old copy stays unknown"
+        );
+        assert_eq!(f.operands, BTreeSet::from([0, 1]));
+        let assumed = known_numbers(&instrs, 2, &[false, true], &k);
+        assert_eq!(assumed.before[6], Some(vec![true, true]));
     }
 }

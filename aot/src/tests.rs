@@ -328,8 +328,11 @@ fn truthiness() {
         assert_eq!(r.call(1, &[v]), boolean(!want), "not {v:#x}");
     }
     assert!(calls().is_empty());
-    // A string (heap value): the runtime decides.
-    assert_eq!(r.call(0, &[0xFFFC_0000_0000_1000]), n(1.0));
+    // A string (a heap value; native code reads only its kind byte, at offset 0): the runtime
+    // decides.
+    let fake_str = [ilusm_runtime::heap::Kind::Str as u64, 0, 0];
+    let v = (crate::abi::TAG_HEAP << 48) | fake_str.as_ptr() as u64;
+    assert_eq!(r.call(0, &[v]), n(1.0));
     assert_eq!(calls(), vec!["rt_truthy"]);
 }
 
