@@ -75,7 +75,10 @@ fn lists_and_objects_through_the_abi() {
     unsafe {
         assert_eq!(show(ilusm_rt_get_field_ic(o, port, &mut ic)), "8080");
         assert_eq!((ic.key, ic.pos), (port, 1));
-        assert_eq!(show(ilusm_rt_set_field_ic(o, port, n(9000.0), &mut ic)), "nil");
+        assert_eq!(
+            show(ilusm_rt_set_field_ic(o, port, n(9000.0), &mut ic)),
+            "nil"
+        );
         assert_eq!(show(ilusm_rt_index(o, s("port"))), "9000");
         let mut fresh = FieldCache { key: 0, pos: 0 };
         assert_eq!(show(ilusm_rt_get_field_ic(o, s("nope"), &mut fresh)), "nil");
