@@ -71,6 +71,10 @@ enum Command {
         /// Emit Cranelift IR text or an object file instead of an executable.
         #[arg(long, value_enum)]
         emit: Option<Emit>,
+        /// Keep the function symbols in the executable, for profilers such as perf (each ilusm
+        /// function is `ilusm_fnN_NAME`); by default it is stripped.
+        #[arg(long)]
+        symbols: bool,
     },
     /// Print the bytecode of a program in readable form.
     Dis { file: PathBuf },
@@ -152,15 +156,12 @@ fn execute(command: Command) -> Result<u8, String> {
             output,
             target,
             emit,
+            symbols,
         } => {
             let module = load(&file)?;
             let triple = target.unwrap_or_else(|| runtime_archive::HOST_TRIPLE.to_string());
-            aot(
-                &module,
-                &triple,
-                emit.unwrap_or(Emit::Exe),
-                output.as_deref(),
-            )?;
+            let emit = emit.unwrap_or(Emit::Exe);
+            aot(&module, &triple, emit, output.as_deref(), symbols)?;
             Ok(0)
         }
         Command::Dis { file } => {
@@ -172,7 +173,13 @@ fn execute(command: Command) -> Result<u8, String> {
     }
 }
 
-fn aot(module: &Module, triple: &str, emit: Emit, output: Option<&Path>) -> Result<(), String> {
+fn aot(
+    module: &Module,
+    triple: &str,
+    emit: Emit,
+    output: Option<&Path>,
+    symbols: bool,
+) -> Result<(), String> {
     let write = |path: &Path, bytes: &[u8]| {
         std::fs::write(path, bytes)
             .map_err(|e| format!("error: cannot write {}: {e}", path.display()))
@@ -196,7 +203,7 @@ fn aot(module: &Module, triple: &str, emit: Emit, output: Option<&Path>) -> Resu
                 return write(output, &object);
             }
             let archive = runtime_archive::for_triple(triple)?;
-            ilusm_aot::link_executable(&object, archive, triple, output)
+            ilusm_aot::link_executable(&object, archive, triple, output, symbols)
                 .map_err(|e| format!("error: {e}"))
         }
     }

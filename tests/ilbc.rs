@@ -145,6 +145,29 @@ fn valid_file_compiles_ahead_of_time() {
     expect_valid(&["(aot executable)"], &out);
 }
 
+/// `ilusm aot --symbols` keeps the function symbols (for profilers); the default strips them.
+#[test]
+fn aot_symbols_are_kept_on_request() {
+    let tmp = tempfile::Builder::new()
+        .prefix("ilusm-symbols-")
+        .tempdir()
+        .expect("create a temporary directory");
+    let symbols_of = |extra: &[&str]| {
+        let exe = tmp.path().join(format!("valid{}", extra.len()));
+        let exe = exe.to_str().expect("UTF-8 temporary path");
+        let mut args = vec!["aot", "valid.ilbc", "-o", exe];
+        args.extend(extra);
+        let built = ilusm(&args);
+        assert_eq!(built.status.code(), Some(0), "{}", text(&built.stderr));
+        let out = Command::new(exe).current_dir(dir()).output().expect("run");
+        expect_valid(&["(aot executable)"], &out);
+        let nm = Command::new("nm").arg(exe).output().expect("run nm");
+        text(&nm.stdout)
+    };
+    assert!(symbols_of(&["--symbols"]).contains("ilusm_fn1_fib"));
+    assert!(!symbols_of(&[]).contains("ilusm_fn"));
+}
+
 #[test]
 fn valid_file_disassembles() {
     let out = ilusm(&["dis", "valid.ilbc"]);

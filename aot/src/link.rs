@@ -45,12 +45,14 @@ impl Drop for TempDir {
 
 /// Link `object` (from [`crate::compile_object`] for `triple`) with `runtime_archive` (the bytes
 /// of `libilusm_runtime.a` built for the same target) into the executable `out`, using `cc` for
-/// the host architecture or `aarch64-linux-gnu-gcc` for aarch64 on another host.
+/// the host architecture or `aarch64-linux-gnu-gcc` for aarch64 on another host. The executable
+/// is stripped unless `symbols` (profilers then name each ilusm function `ilusm_fnN_NAME`).
 pub fn link_executable(
     object: &[u8],
     runtime_archive: &[u8],
     triple: &str,
     out: &Path,
+    symbols: bool,
 ) -> Result<(), AotError> {
     let t = parse_triple(triple)?;
     let (linker, package) = linker_for(t.architecture);
@@ -65,7 +67,10 @@ pub fn link_executable(
         .arg(&lib_path)
         .arg("-o")
         .arg(out)
-        .args(["-lpthread", "-ldl", "-lm", "-Wl,--gc-sections", "-s"]);
+        .args(["-lpthread", "-ldl", "-lm", "-Wl,--gc-sections"]);
+    if !symbols {
+        command.arg("-s");
+    }
     if linker != "cc" {
         // Cross-compiled executables are linked statically: they then run
         // on any aarch64 Linux and under `qemu-aarch64` without depending on
@@ -119,6 +124,7 @@ mod tests {
             b"",
             "mips-unknown-linux-gnu",
             Path::new("/nonexistent"),
+            false,
         );
         assert!(matches!(e, Err(AotError::UnsupportedTarget(_))));
     }

@@ -106,7 +106,7 @@ fn run_jit(case: &Case) -> Output {
 fn run_aot(case: &Case, triple: &str, archive: &[u8], dir: &Path) -> Result<Output, String> {
     let object = ilusm_aot::compile_object(&(case.module)(), triple).map_err(|e| e.to_string())?;
     let exe = dir.join(format!("{}-{triple}", case.name));
-    ilusm_aot::link_executable(&object, archive, triple, &exe).map_err(|e| e.to_string())?;
+    ilusm_aot::link_executable(&object, archive, triple, &exe, false).map_err(|e| e.to_string())?;
     let mut cmd = if triple == AARCH64 {
         // `-E LD_LIBRARY_PATH`: with libc6:arm64 also installed (libstd-rust-web-dev:arm64 pulls
         // it in), `-L` alone loads the cross ld.so with the multiarch libc.so.6 of another
@@ -225,7 +225,7 @@ fn bench(n: &str, host: &[u8], dir: &Path) {
         time(Command::new(std::env::current_exe().unwrap()).env(CHILD_VAR, format!("fib:{n}")));
     let object = ilusm_aot::compile_object(&programs::fib(n.parse().unwrap()), HOST).unwrap();
     let exe = dir.join("fib-bench");
-    ilusm_aot::link_executable(&object, host, HOST, &exe).unwrap();
+    ilusm_aot::link_executable(&object, host, HOST, &exe, false).unwrap();
     let aot = time(&mut Command::new(&exe));
     println!("fib({n}): jit {jit:?}, aot {aot:?}");
     let _ = std::fs::remove_dir_all(dir);
