@@ -68,6 +68,30 @@ impl Args {
     }
 }
 
+/// The list fast path of `a[i]`: the element when `a` is a list and `i` an
+/// integral number in range; `None`: take the general case.
+#[inline(always)]
+fn list_get(a: Value, i: Value) -> Option<Value> {
+    let (l, n) = (heap::list(a)?, i.as_f64()?);
+    if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 {
+        l.get(n as usize)
+    } else {
+        None
+    }
+}
+
+/// The list fast path of `a[i] = v`: `false` (nothing stored) unless `a`
+/// is a list and `i` an integral number in range.
+#[inline(always)]
+fn list_set(a: Value, i: Value, v: Value) -> bool {
+    match (heap::list(a), i.as_f64()) {
+        (Some(l), Some(n)) if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 => {
+            l.set(n as usize, v)
+        }
+        _ => false,
+    }
+}
+
 impl<'p> Vm<'p> {
     pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
         Vm {
@@ -155,6 +179,29 @@ impl<'p> Vm<'p> {
         base
     }
 
+    /// Call builtin `id` on the arguments `self.stack[at..]`, which the
+    /// caller drops afterwards. Only `try` calls back into ilusm code
+    /// (`builtins::call` hands the caller to nothing else), and the VM's
+    /// stack may change under it, so only its arguments are copied; the
+    /// others are read in place, where they also stay rooted. `psh`, `len`
+    /// and `sqrt` go straight to what `builtins::call` would run for them.
+    #[inline(always)]
+    fn call_builtin(&mut self, id: u16, at: usize) -> RtResult<Value> {
+        let args = &self.stack[at..];
+        match (id, args) {
+            (builtins::id::PSH, &[xs, v]) => containers::psh(xs, v),
+            (builtins::id::LEN, &[x]) => containers::len(x),
+            (builtins::id::SQRT, &[x]) if x.is_number() => {
+                Ok(Value::from_f64(x.to_f64_unchecked().sqrt()))
+            }
+            (builtins::id::TRY, _) => {
+                let args = Args::new(args);
+                builtins::call(id, args.as_slice(), self)
+            }
+            _ => builtins::call(id, args, &mut builtins::NoCaller),
+        }
+    }
+
     /// Run from the top frame until the frame at index `stop` returns; its
     /// result is the result.
     fn run_loop(&mut self, stop: usize) -> RtResult<Value> {
@@ -165,6 +212,7 @@ impl<'p> Vm<'p> {
         let mut ip = top.ip;
         let mut base = top.base;
         let mut closure = top.closure;
+        let caches = &prog.caches[..];
 
         macro_rules! throw {
             ($e:expr) => {
@@ -177,6 +225,11 @@ impl<'p> Vm<'p> {
                     Ok(v) => v,
                     Err(e) => throw!(e),
                 }
+            };
+        }
+        macro_rules! local {
+            ($l:expr) => {
+                self.stack[base + $l as usize]
             };
         }
         macro_rules! pop {
@@ -355,6 +408,105 @@ impl<'p> Vm<'p> {
                         ip += 1;
                     }
                 }
+                Op::BinSet(bin, d) => {
+                    // Read in place: the operands stay rooted during the general case.
+                    let n = self.stack.len();
+                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    self.stack.truncate(n - 2);
+                    local!(d) = r;
+                    ip += 1;
+                }
+                Op::LocalLocalSet(bin, a, b, d) => {
+                    let (x, y) = (local!(a), local!(b));
+                    match fuse::fast(bin, x, y) {
+                        Some(r) => {
+                            local!(d) = r;
+                            ip += 3;
+                        }
+                        None => {
+                            self.stack.push(x);
+                            self.stack.push(y);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::LocalConstSet(bin, a, d, k) => match fuse::fast(bin, local!(a), k) {
+                    Some(r) => {
+                        local!(d) = r;
+                        ip += 3;
+                    }
+                    None => {
+                        self.stack.push(local!(a));
+                        self.stack.push(k);
+                        ip += 1;
+                    }
+                },
+                Op::LocalLocalJump(bin, when, a, b, t) => {
+                    let (x, y) = (local!(a), local!(b));
+                    match fuse::fast(bin, x, y) {
+                        Some(r) => {
+                            ip = if (r == Value::TRUE) == when {
+                                t as usize
+                            } else {
+                                ip + 3
+                            }
+                        }
+                        None => {
+                            self.stack.push(x);
+                            self.stack.push(y);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::LocalConstJump(bin, when, a, t, k) => match fuse::fast(bin, local!(a), k) {
+                    Some(r) => {
+                        ip = if (r == Value::TRUE) == when {
+                            t as usize
+                        } else {
+                            ip + 3
+                        }
+                    }
+                    None => {
+                        self.stack.push(local!(a));
+                        self.stack.push(k);
+                        ip += 1;
+                    }
+                },
+                Op::IndexLocals(a, b) => {
+                    let (x, i) = (local!(a), local!(b));
+                    if let Some(v) = list_get(x, i) {
+                        self.stack.push(v);
+                        ip += 2;
+                    } else {
+                        self.stack.push(x);
+                        self.stack.push(i);
+                        ip += 1;
+                    }
+                }
+                Op::SetIndexLocals(a, b, c) => {
+                    let (x, i) = (local!(a), local!(b));
+                    if list_set(x, i, local!(c)) {
+                        ip += 3;
+                    } else {
+                        self.stack.push(x);
+                        self.stack.push(i);
+                        ip += 1;
+                    }
+                }
+                Op::SetIndexLocalsConst(a, b, k) => {
+                    let (x, i) = (local!(a), local!(b));
+                    if list_set(x, i, k) {
+                        ip += 3;
+                    } else {
+                        self.stack.push(x);
+                        self.stack.push(i);
+                        ip += 1;
+                    }
+                }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
                 Op::Gt => compare!(>, ops::gt),
@@ -418,9 +570,8 @@ impl<'p> Vm<'p> {
                         ip = 0;
                         closure = callee_closure;
                     } else if let Some(id) = callee.as_builtin() {
-                        let args = Args::new(&self.stack[at + 1..]);
+                        let v = tri!(self.call_builtin(id, at + 1));
                         self.stack.truncate(at);
-                        let v = tri!(builtins::call(id, args.as_slice(), self));
                         self.stack.push(v);
                     } else {
                         throw!(RtError::new(format!("cannot call {}", type_name(callee))));
@@ -428,9 +579,8 @@ impl<'p> Vm<'p> {
                 }
                 Op::CallBuiltin(id, argc) => {
                     let at = self.stack.len() - argc as usize;
-                    let args = Args::new(&self.stack[at..]);
+                    let v = tri!(self.call_builtin(id, at));
                     self.stack.truncate(at);
-                    let v = tri!(builtins::call(id, args.as_slice(), self));
                     self.stack.push(v);
                 }
                 Op::Ret => {
@@ -469,13 +619,9 @@ impl<'p> Vm<'p> {
                 Op::Index => {
                     let i = pop!();
                     let t = top!();
-                    *t = match (heap::list(*t), i.as_f64()) {
-                        (Some(l), Some(n))
-                            if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 =>
-                        {
-                            l.get(n as usize).unwrap_or(Value::NIL)
-                        }
-                        _ => tri!(containers::index(*t, i)),
+                    *t = match list_get(*t, i) {
+                        Some(v) => v,
+                        None => tri!(containers::index(*t, i)),
                     };
                 }
                 Op::IndexOpt => {
@@ -487,20 +633,34 @@ impl<'p> Vm<'p> {
                     let v = pop!();
                     let i = pop!();
                     let a = pop!();
-                    tri!(containers::set_index(a, i, v));
+                    if !list_set(a, i, v) {
+                        tri!(containers::set_index(a, i, v));
+                    }
                 }
-                Op::GetField(key) => {
+                Op::GetField(c, key) => {
                     let t = top!();
-                    *t = tri!(containers::get_field(*t, key));
+                    *t = tri!(containers::get_field_cached(*t, key, &caches[c as usize]));
                 }
-                Op::GetFieldOpt(key) => {
+                Op::GetFieldOpt(c, key) => {
                     let t = top!();
-                    *t = tri!(containers::get_field_opt(*t, key));
+                    if !t.is_nil() {
+                        *t = tri!(containers::get_field_cached(*t, key, &caches[c as usize]));
+                    }
                 }
-                Op::SetField(key) => {
+                Op::SetField(c, key) => {
                     let v = pop!();
                     let a = pop!();
-                    tri!(containers::set_field(a, key, v));
+                    tri!(containers::set_field_cached(a, key, v, &caches[c as usize]));
+                }
+                Op::LocalGetField(a, c, key) => {
+                    let x = local!(a);
+                    // Not an object: push it and let the covered get_field fail there.
+                    if let Ok(v) = containers::get_field_cached(x, key, &caches[c as usize]) {
+                        self.stack.push(v);
+                        ip += 1;
+                    } else {
+                        self.stack.push(x);
+                    }
                 }
                 Op::MakeCell => {
                     let t = top!();
