@@ -15,6 +15,7 @@ use ilusm_runtime::print::{self, type_name};
 use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
+use crate::fast::{field_get, field_set, list_get, list_set};
 use crate::fuse;
 use crate::load::{Op, Program};
 use ilusm_runtime::range;
@@ -65,30 +66,6 @@ impl Args {
             Args::Small(a, n) => &a[..*n],
             Args::Large(v) => v,
         }
-    }
-}
-
-/// The list fast path of `a[i]`: the element when `a` is a list and `i` an
-/// integral number in range; `None`: take the general case.
-#[inline(always)]
-fn list_get(a: Value, i: Value) -> Option<Value> {
-    let (l, n) = (heap::list(a)?, i.as_f64()?);
-    if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 {
-        l.get(n as usize)
-    } else {
-        None
-    }
-}
-
-/// The list fast path of `a[i] = v`: `false` (nothing stored) unless `a`
-/// is a list and `i` an integral number in range.
-#[inline(always)]
-fn list_set(a: Value, i: Value, v: Value) -> bool {
-    match (heap::list(a), i.as_f64()) {
-        (Some(l), Some(n)) if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 => {
-            l.set(n as usize, v)
-        }
-        _ => false,
     }
 }
 
@@ -638,8 +615,12 @@ impl<'p> Vm<'p> {
                     }
                 }
                 Op::GetField(c, key) => {
+                    let hint = &caches[c as usize];
                     let t = top!();
-                    *t = tri!(containers::get_field_cached(*t, key, &caches[c as usize]));
+                    *t = match field_get(*t, key, hint) {
+                        Some(v) => v,
+                        None => tri!(containers::get_field_cached(*t, key, hint)),
+                    };
                 }
                 Op::GetFieldOpt(c, key) => {
                     let t = top!();
@@ -650,15 +631,23 @@ impl<'p> Vm<'p> {
                 Op::SetField(c, key) => {
                     let v = pop!();
                     let a = pop!();
-                    tri!(containers::set_field_cached(a, key, v, &caches[c as usize]));
+                    let hint = &caches[c as usize];
+                    if !field_set(a, key, v, hint) {
+                        tri!(containers::set_field_cached(a, key, v, hint));
+                    }
                 }
                 Op::LocalGetField(a, c, key) => {
                     let x = local!(a);
-                    // Not an object: push it and let the covered get_field fail there.
-                    if let Ok(v) = containers::get_field_cached(x, key, &caches[c as usize]) {
+                    let hint = &caches[c as usize];
+                    let v = match field_get(x, key, hint) {
+                        Some(v) => Some(v),
+                        None => containers::get_field_cached(x, key, hint).ok(),
+                    };
+                    if let Some(v) = v {
                         self.stack.push(v);
                         ip += 1;
                     } else {
+                        // Not an object: push it and let the covered get_field fail there.
                         self.stack.push(x);
                     }
                 }
