@@ -117,8 +117,41 @@ pub(crate) fn fuse(ops: &mut [Op]) {
         Some(Op::SetLocal(d)) => Some(d),
         _ => None,
     };
+    // The step of a range loop `v <- a..b` (see `Op::RangeStep`).
+    let range_step_at = |i: usize| match original.get(i..i + 9)? {
+        &[Op::GetLocal(x), Op::GetLocal(end), Op::Eq, Op::JumpIf(exit), Op::GetLocal(x2), Op::GetLocal(step), Op::Add, Op::SetLocal(x3), Op::Jump(top)]
+            if x == x2 && x == x3 =>
+        {
+            Some(Op::RangeStep(x, end, step, exit, top))
+        }
+        _ => None,
+    };
     for (i, slot) in ops.iter_mut().enumerate() {
         let fused = match (at(i), at(i + 1)) {
+            _ if range_step_at(i).is_some() => range_step_at(i),
+            (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
+                if bin_at(i + 2).is_some()
+                    && bin_at(i + 3).is_some()
+                    && set_local_at(i + 4).is_some() =>
+            {
+                let (op1, op2) = (
+                    bin_at(i + 2).unwrap_or(Bin::Add),
+                    bin_at(i + 3).unwrap_or(Bin::Add),
+                );
+                set_local_at(i + 4).map(|d| Op::LocalLocalBinSet(op1, op2, b, c, d))
+            }
+            (Some(Op::GetLocal(b)), Some(Op::Push(k)))
+                if k.is_number()
+                    && bin_at(i + 2).is_some()
+                    && bin_at(i + 3).is_some()
+                    && set_local_at(i + 4).is_some() =>
+            {
+                let (op1, op2) = (
+                    bin_at(i + 2).unwrap_or(Bin::Add),
+                    bin_at(i + 3).unwrap_or(Bin::Add),
+                );
+                set_local_at(i + 4).map(|d| Op::LocalConstBinSet(op1, op2, b, d, k))
+            }
             (Some(Op::GetLocal(a)), Some(Op::GetLocal(b))) => {
                 if let (Some(bin), Some((when, t))) = (cmp_at(i + 2), cond_jump_at(i + 3)) {
                     // get_local a; get_local b; COMPARE; jump_if(_not) t
@@ -158,13 +191,25 @@ pub(crate) fn fuse(ops: &mut [Op]) {
             (Some(Op::GetLocal(a)), Some(Op::GetField(c, k))) => Some(Op::LocalGetField(a, c, k)),
             // get_local a; set_local b
             (Some(Op::GetLocal(a)), Some(Op::SetLocal(b))) => Some(Op::MoveLocal(a, b)),
-            _ => match (bin_at(i), cond_jump_at(i + 1), set_local_at(i + 1)) {
+            // get_local x; OP [; set_local d]
+            (Some(Op::GetLocal(x)), _) => match (bin_at(i + 1), set_local_at(i + 2)) {
+                (Some(bin), Some(d)) => Some(Op::TopLocalSet(bin, x, d)),
+                (Some(bin), None) => Some(Op::TopLocal(bin, x)),
+                _ => None,
+            },
+            // push k; OP with a number k
+            (Some(Op::Push(k)), _) if k.is_number() => {
+                bin_at(i + 1).map(|bin| Op::TopConst(bin, k))
+            }
+            _ => match (bin_at(i), cond_jump_at(i + 1), at(i + 1)) {
                 // COMPARE; jump_if(_not) t
                 (Some(bin), Some((when, t)), _) if bin.is_comparison() => {
                     Some(Op::CompareJump(bin, when, t))
                 }
                 // OP; set_local d
-                (Some(bin), _, Some(d)) => Some(Op::BinSet(bin, d)),
+                (Some(bin), _, Some(Op::SetLocal(d))) => Some(Op::BinSet(bin, d)),
+                // OP; set_field k
+                (Some(bin), _, Some(Op::SetField(c, k))) => Some(Op::BinSetField(bin, c, k)),
                 _ => None,
             },
         };

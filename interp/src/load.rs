@@ -98,6 +98,23 @@ pub(crate) enum Op {
     SetIndexLocalsConst(u16, u16, Value),
     /// `get_local a; get_field k` (cache slot, name as in `GetField`).
     LocalGetField(u16, u32, Value),
+    /// `get_local b; get_local c; OP1; OP2; set_local d`: `d = x OP2 (b OP1 c)`
+    /// with x the stack top.
+    LocalLocalBinSet(Bin, Bin, u16, u16, u16),
+    /// `get_local b; push k; OP1; OP2; set_local d` with a number k.
+    LocalConstBinSet(Bin, Bin, u16, u16, Value),
+    /// `get_local x; OP`: the stack top OP local x.
+    TopLocal(Bin, u16),
+    /// `get_local x; OP; set_local d`.
+    TopLocalSet(Bin, u16, u16),
+    /// `push k; OP` with a number k.
+    TopConst(Bin, Value),
+    /// `OP; set_field k` (cache slot, name as in `SetField`).
+    BinSetField(Bin, u32, Value),
+    /// The step of a range loop: `get_local i; get_local end; eq; jump_if
+    /// exit; get_local i; get_local step; add; set_local i; jump top`
+    /// (operands: i, end, step, exit, top).
+    RangeStep(u16, u16, u16, u32, u32),
 }
 
 // The dispatch loop copies ops around: keep them two words.

@@ -6,10 +6,10 @@
 //! The dispatch loop ([`Vm::run_loop`]) keeps the current function's code,
 //! instruction index and base in locals, and handles numbers and booleans
 //! inline; every other case calls the runtime's general case. Builtins that
-//! call back into ilusm code re-enter the loop through the [`Caller`] impl;
+//! call back into ilusm code re-enter the loop through the `Caller` impl
+//! (`support.rs`, with the other cold parts);
 //! each loop invocation runs until the frame it was started for returns.
 
-use ilusm_runtime::builtins::{self, Caller};
 use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
 use ilusm_runtime::print::{self, type_name};
 use ilusm_runtime::{containers, heap};
@@ -43,32 +43,6 @@ pub(crate) struct Vm<'p> {
     max_depth: u64,
 }
 
-/// Arguments copied off the stack for a builtin (which may re-enter the VM
-/// and so cannot borrow the stack).
-enum Args {
-    Small([Value; 8], usize),
-    Large(Vec<Value>),
-}
-
-impl Args {
-    fn new(from: &[Value]) -> Args {
-        if from.len() <= 8 {
-            let mut a = [Value::NIL; 8];
-            a[..from.len()].copy_from_slice(from);
-            Args::Small(a, from.len())
-        } else {
-            Args::Large(from.to_vec())
-        }
-    }
-
-    fn as_slice(&self) -> &[Value] {
-        match self {
-            Args::Small(a, n) => &a[..*n],
-            Args::Large(v) => v,
-        }
-    }
-}
-
 impl<'p> Vm<'p> {
     pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
         Vm {
@@ -78,62 +52,6 @@ impl<'p> Vm<'p> {
             globals: vec![Value::UNASSIGNED; prog.global_names.len()],
             max_depth,
         }
-    }
-
-    /// Record the frames of this loop invocation (those above `stop`) in the
-    /// error's trace and drop them. `ip` is the running frame's next
-    /// instruction, so `ip - 1` is the one that failed.
-    #[cold]
-    fn unwind(&mut self, mut e: Box<RtError>, ip: usize, stop: usize) -> Box<RtError> {
-        if let Some(top) = self.frames.last_mut() {
-            top.ip = ip;
-        }
-        let trace_locals = crate::trace_locals();
-        for fr in self.frames[stop..].iter().rev() {
-            let pc = self.prog.funcs[fr.func as usize].pcs[fr.ip - 1];
-            e.trace.push((fr.func, pc));
-            if trace_locals {
-                // Frames of outer loop invocations (a `try` callback's
-                // caller...) come later; keep `locals` aligned with `trace`.
-                e.locals.resize(e.trace.len() - 1, String::new());
-                e.locals.push(self.frame_locals(fr));
-            }
-        }
-        self.frames.truncate(stop);
-        e
-    }
-
-    /// `name = value, ...` for the named locals of frame `fr` (cells show
-    /// their contents; each value is cut at 60 characters).
-    #[cold]
-    fn frame_locals(&self, fr: &Frame) -> String {
-        let func = &self.prog.funcs[fr.func as usize];
-        let mut out = String::new();
-        for (slot, name) in func.local_names.iter().enumerate() {
-            let Some(&v) = self.stack.get(fr.base + slot) else {
-                break;
-            };
-            if name.is_empty() {
-                continue;
-            }
-            let v = if heap::kind(v) == Some(heap::Kind::Cell) {
-                containers::cell_get(v).unwrap_or(v)
-            } else {
-                v
-            };
-            let mut text = String::new();
-            print::repr(v, &mut text);
-            if text.chars().count() > 60 {
-                text = text.chars().take(57).collect::<String>() + "...";
-            }
-            if !out.is_empty() {
-                out.push_str(", ");
-            }
-            out.push_str(name);
-            out.push_str(" = ");
-            out.push_str(&text);
-        }
-        out
     }
 
     /// Push a frame for function `f` (run as `closure`, or nil) whose
@@ -154,29 +72,6 @@ impl<'p> Vm<'p> {
             closure,
         });
         base
-    }
-
-    /// Call builtin `id` on the arguments `self.stack[at..]`, which the
-    /// caller drops afterwards. Only `try` calls back into ilusm code
-    /// (`builtins::call` hands the caller to nothing else), and the VM's
-    /// stack may change under it, so only its arguments are copied; the
-    /// others are read in place, where they also stay rooted. `psh`, `len`
-    /// and `sqrt` go straight to what `builtins::call` would run for them.
-    #[inline(always)]
-    fn call_builtin(&mut self, id: u16, at: usize) -> RtResult<Value> {
-        let args = &self.stack[at..];
-        match (id, args) {
-            (builtins::id::PSH, &[xs, v]) => containers::psh(xs, v),
-            (builtins::id::LEN, &[x]) => containers::len(x),
-            (builtins::id::SQRT, &[x]) if x.is_number() => {
-                Ok(Value::from_f64(x.to_f64_unchecked().sqrt()))
-            }
-            (builtins::id::TRY, _) => {
-                let args = Args::new(args);
-                builtins::call(id, args.as_slice(), self)
-            }
-            _ => builtins::call(id, args, &mut builtins::NoCaller),
-        }
     }
 
     /// Run from the top frame until the frame at index `stop` returns; its
@@ -258,6 +153,29 @@ impl<'p> Vm<'p> {
                     None => {
                         self.stack.push(x);
                         self.stack.push(y);
+                        ip += 1;
+                    }
+                }
+            }};
+        }
+        // A fused `get_local b; get_local c/push k; OP1; OP2; set_local d`
+        // (`d = top OP2 (b OP1 c)`): the number fast path pops the top and
+        // skips the four covered ops; otherwise push the operands and
+        // continue at the covered `OP1`.
+        macro_rules! fused_bin_set {
+            ($op1:expr, $op2:expr, $y:expr, $z:expr, $d:expr) => {{
+                let (y, z) = ($y, $z);
+                let n = self.stack.len();
+                let x = self.stack[n - 1];
+                match fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r)) {
+                    Some(r) => {
+                        self.stack.truncate(n - 1);
+                        local!($d) = r;
+                        ip += 4;
+                    }
+                    None => {
+                        self.stack.push(y);
+                        self.stack.push(z);
                         ip += 1;
                     }
                 }
@@ -484,6 +402,80 @@ impl<'p> Vm<'p> {
                         ip += 1;
                     }
                 }
+                Op::LocalLocalBinSet(op1, op2, b, c, d) => {
+                    fused_bin_set!(op1, op2, local!(b), local!(c), d)
+                }
+                Op::LocalConstBinSet(op1, op2, b, d, k) => {
+                    fused_bin_set!(op1, op2, local!(b), k, d)
+                }
+                Op::TopLocal(bin, x) => {
+                    let y = local!(x);
+                    let t = top!();
+                    match fuse::fast(bin, *t, y) {
+                        Some(r) => {
+                            *t = r;
+                            ip += 1;
+                        }
+                        None => self.stack.push(y),
+                    }
+                }
+                Op::TopLocalSet(bin, x, d) => {
+                    let y = local!(x);
+                    let n = self.stack.len();
+                    match fuse::fast(bin, self.stack[n - 1], y) {
+                        Some(r) => {
+                            self.stack.truncate(n - 1);
+                            local!(d) = r;
+                            ip += 2;
+                        }
+                        None => self.stack.push(y),
+                    }
+                }
+                Op::TopConst(bin, k) => {
+                    let t = top!();
+                    match fuse::fast(bin, *t, k) {
+                        Some(r) => {
+                            *t = r;
+                            ip += 1;
+                        }
+                        None => self.stack.push(k),
+                    }
+                }
+                Op::BinSetField(bin, c, key) => {
+                    // Stack: object, a, b. The operator's errors are this op's
+                    // own; a failed store continues at the covered set_field.
+                    let n = self.stack.len();
+                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    if field_set(self.stack[n - 3], key, r, &caches[c as usize]) {
+                        self.stack.truncate(n - 3);
+                        ip += 1;
+                    } else {
+                        self.stack.truncate(n - 1);
+                        self.stack[n - 2] = r;
+                    }
+                }
+                Op::RangeStep(x, end, step, exit, top) => {
+                    let (v, e) = (local!(x), local!(end));
+                    if v.is_number() && e.is_number() {
+                        if v.to_f64_unchecked() == e.to_f64_unchecked() {
+                            ip = exit as usize;
+                        } else if let Some(r) = fuse::fast(fuse::Bin::Add, v, local!(step)) {
+                            local!(x) = r;
+                            ip = top as usize;
+                        } else {
+                            // Not a number step: the covered increment's general case.
+                            ip += 3;
+                        }
+                    } else {
+                        self.stack.push(v);
+                        self.stack.push(e);
+                        ip += 1;
+                    }
+                }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
                 Op::Gt => compare!(>, ops::gt),
@@ -693,49 +685,7 @@ impl<'p> Vm<'p> {
     }
 }
 
-impl Caller for Vm<'_> {
-    fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
-        // SAFETY: `self` stays in place while this call runs; the collector
-        // reads its roots (below) at allocations inside it.
-        let _gc_roots = unsafe { ilusm_runtime::gc::register_roots(self as *const Self) };
-        let target = match f.as_func() {
-            Some(i) => Some((i, Value::NIL)),
-            None => heap::closure(f).map(|c| (c.func(), f)),
-        };
-        if let Some((i, closure)) = target {
-            let Some(func) = self.prog.funcs.get(i as usize) else {
-                return Err(RtError::new(format!("internal error: no function {i}")));
-            };
-            if args.len() != func.arity as usize {
-                return Err(arity_error(&func.name, func.arity as u32, args.len()));
-            }
-            if self.frames.len() as u64 > self.max_depth {
-                return Err(stack_overflow(self.max_depth));
-            }
-            let sp0 = self.stack.len();
-            self.stack.extend_from_slice(args);
-            let stop = self.frames.len();
-            self.enter(i, sp0, closure);
-            let r = self.run_loop(stop);
-            self.stack.truncate(sp0);
-            r
-        } else if let Some(id) = f.as_builtin() {
-            builtins::call(id, args, self)
-        } else {
-            Err(RtError::new(format!("cannot call {}", type_name(f))))
-        }
-    }
-}
-
-/// The collector's precise roots of the interpreter: the operand stack,
-/// the global slots and the frames' closures.
-impl ilusm_runtime::gc::RootSource for Vm<'_> {
-    fn trace_roots(&self, visit: &mut dyn FnMut(Value)) {
-        let values = self.stack.iter().chain(&self.globals);
-        values.for_each(|&v| visit(v));
-        self.frames.iter().for_each(|fr| visit(fr.closure));
-    }
-}
+mod support;
 
 #[cfg(test)]
 mod tests;
