@@ -48,6 +48,12 @@ pub(crate) fn list_get(a: Value, i: Value) -> Option<Value> {
     Some(unsafe { *items.add(k) })
 }
 
+/// `len(a)` when `a` is a list.
+#[inline(always)]
+pub(crate) fn list_len(a: Value) -> Option<usize> {
+    (heap::kind(a) == Some(Kind::List)).then(|| word(a, LIST_LEN_OFFSET))
+}
+
 /// `a[i] = v` when `a` is a list and `i` a position in it; `false`:
 /// nothing was stored.
 #[inline(always)]

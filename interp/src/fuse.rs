@@ -117,18 +117,9 @@ pub(crate) fn fuse(ops: &mut [Op]) {
         Some(Op::SetLocal(d)) => Some(d),
         _ => None,
     };
-    // The step of a range loop `v <- a..b` (see `Op::RangeStep`).
-    let range_step_at = |i: usize| match original.get(i..i + 9)? {
-        &[Op::GetLocal(x), Op::GetLocal(end), Op::Eq, Op::JumpIf(exit), Op::GetLocal(x2), Op::GetLocal(step), Op::Add, Op::SetLocal(x3), Op::Jump(top)]
-            if x == x2 && x == x3 =>
-        {
-            Some(Op::RangeStep(x, end, step, exit, top))
-        }
-        _ => None,
-    };
     for (i, slot) in ops.iter_mut().enumerate() {
         let fused = match (at(i), at(i + 1)) {
-            _ if range_step_at(i).is_some() => range_step_at(i),
+            _ if fuse_long(&original, i).is_some() => fuse_long(&original, i),
             (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
                 if bin_at(i + 2).is_some()
                     && bin_at(i + 3).is_some()
@@ -216,5 +207,52 @@ pub(crate) fn fuse(ops: &mut [Op]) {
         if let Some(f) = fused {
             *slot = f;
         }
+    }
+}
+
+/// The longest patterns (loop steps and tests, accumulations), tried
+/// before the others at index `i` of the unfused ops.
+fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
+    use Op::*;
+    let rest = &original[i..];
+    let bin = |k: usize| rest.get(k).and_then(Bin::of);
+    let bins = |k: usize| Some((bin(k)?, bin(k + 1)?));
+    let short = |t: u32| u16::try_from(t).ok();
+    match *rest {
+        // The step of a range loop `v <- a..b`.
+        [GetLocal(x), GetLocal(end), Eq, JumpIf(exit), GetLocal(x2), GetLocal(step), Add, SetLocal(x3), Jump(top), ..]
+            if x == x2 && x == x3 =>
+        {
+            let top_ops = original.get(top as usize..top as usize + 2);
+            match (top_ops, short(exit), short(top)) {
+                (Some(&[GetLocal(x4), SetLocal(v)]), Some(exit), Some(top)) if x4 == x => {
+                    Some(RangeStepMove(x, end, step, v, exit, top))
+                }
+                _ => Some(RangeStep(x, end, step, exit, top)),
+            }
+        }
+        // s = s OP2 (b OP1 k)
+        [GetLocal(s), GetLocal(b), Push(k), _, _, SetLocal(d), ..] if s == d && k.is_number() => {
+            bins(3).map(|(op1, op2)| AccLocalConst(op1, op2, s, b, k))
+        }
+        // s = s OP2 (b OP1 c)
+        [GetLocal(s), GetLocal(b), GetLocal(c), _, _, SetLocal(d), ..] if s == d => {
+            bins(3).map(|(op1, op2)| AccLocalLocal(op1, op2, s, b, c))
+        }
+        // d = a OP b; jump t
+        [GetLocal(a), GetLocal(b), _, SetLocal(d), Jump(t), ..] => {
+            bin(2).map(|op| LocalLocalSetJump(op, a, b, d, t))
+        }
+        // d = a OP k; jump t
+        [GetLocal(a), Push(k), _, SetLocal(d), Jump(t), ..] if k.is_number() => {
+            Some(LocalConstSetJump(bin(2)?, a, d, short(t)?, k))
+        }
+        // The test of `x <- xs`.
+        [GetLocal(i), GetLocal(xs), Len, Lt, JumpIfNot(exit), ..] => {
+            Some(ListLoopTest(i, xs, exit))
+        }
+        // d = xs[i]
+        [GetLocal(xs), GetLocal(i), Index, SetLocal(d), ..] => Some(IndexLocalsSet(xs, i, d)),
+        _ => None,
     }
 }

@@ -115,6 +115,25 @@ pub(crate) enum Op {
     /// exit; get_local i; get_local step; add; set_local i; jump top`
     /// (operands: i, end, step, exit, top).
     RangeStep(u16, u16, u16, u32, u32),
+    /// `RangeStep` whose `top` starts with `get_local i; set_local v` (the
+    /// loop variable's copy): operands i, end, step, v, exit, top (targets
+    /// narrowed to u16 to keep the op two words; not fused otherwise).
+    RangeStepMove(u16, u16, u16, u16, u16, u16),
+    /// `get_local s; get_local b; push k; OP1; OP2; set_local s`:
+    /// `s = s OP2 (b OP1 k)` with a number k.
+    AccLocalConst(Bin, Bin, u16, u16, Value),
+    /// `get_local s; get_local b; get_local c; OP1; OP2; set_local s`.
+    AccLocalLocal(Bin, Bin, u16, u16, u16),
+    /// `get_local a; get_local b; OP; set_local d; jump t`.
+    LocalLocalSetJump(Bin, u16, u16, u16, u32),
+    /// `get_local a; push k; OP; set_local d; jump t` with a number k
+    /// (operands a, d, t; t narrowed to u16).
+    LocalConstSetJump(Bin, u16, u16, u16, Value),
+    /// The test of a loop over a list: `get_local i; get_local xs; len; lt;
+    /// jump_if_not exit`.
+    ListLoopTest(u16, u16, u32),
+    /// `get_local xs; get_local i; index; set_local d`.
+    IndexLocalsSet(u16, u16, u16),
 }
 
 // The dispatch loop copies ops around: keep them two words.

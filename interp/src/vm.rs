@@ -15,7 +15,7 @@ use ilusm_runtime::print::{self, type_name};
 use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
-use crate::fast::{field_get, field_set, list_get, list_set};
+use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
 use crate::load::{Op, Program};
 use ilusm_runtime::range;
@@ -476,6 +476,102 @@ impl<'p> Vm<'p> {
                         ip += 1;
                     }
                 }
+                Op::RangeStepMove(x, end, step, v, exit, top) => {
+                    let (i, e) = (local!(x), local!(end));
+                    if i.is_number() && e.is_number() {
+                        if i.to_f64_unchecked() == e.to_f64_unchecked() {
+                            ip = exit as usize;
+                        } else if let Some(r) = fuse::fast(fuse::Bin::Add, i, local!(step)) {
+                            // The increment, the jump, and the move at `top`.
+                            local!(x) = r;
+                            local!(v) = r;
+                            ip = top as usize + 2;
+                        } else {
+                            ip += 3;
+                        }
+                    } else {
+                        self.stack.push(i);
+                        self.stack.push(e);
+                        ip += 1;
+                    }
+                }
+                Op::AccLocalConst(op1, op2, s, b, k) => {
+                    let acc = local!(s);
+                    match fuse::fast(op1, local!(b), k).and_then(|r| fuse::fast(op2, acc, r)) {
+                        Some(r) => {
+                            local!(s) = r;
+                            ip += 5;
+                        }
+                        None => self.stack.push(acc),
+                    }
+                }
+                Op::AccLocalLocal(op1, op2, s, b, c) => {
+                    let acc = local!(s);
+                    let r1 = fuse::fast(op1, local!(b), local!(c));
+                    match r1.and_then(|r| fuse::fast(op2, acc, r)) {
+                        Some(r) => {
+                            local!(s) = r;
+                            ip += 5;
+                        }
+                        None => self.stack.push(acc),
+                    }
+                }
+                Op::LocalLocalSetJump(bin, a, b, d, t) => {
+                    let (x, y) = (local!(a), local!(b));
+                    match fuse::fast(bin, x, y) {
+                        Some(r) => {
+                            local!(d) = r;
+                            ip = t as usize;
+                        }
+                        None => {
+                            self.stack.push(x);
+                            self.stack.push(y);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::LocalConstSetJump(bin, a, d, t, k) => match fuse::fast(bin, local!(a), k) {
+                    Some(r) => {
+                        local!(d) = r;
+                        ip = t as usize;
+                    }
+                    None => {
+                        self.stack.push(local!(a));
+                        self.stack.push(k);
+                        ip += 1;
+                    }
+                },
+                Op::ListLoopTest(i, xs, exit) => {
+                    let (v, l) = (local!(i), local!(xs));
+                    match (v.as_f64(), list_len(l)) {
+                        (Some(n), Some(len)) => {
+                            ip = if n < len as f64 {
+                                ip + 4
+                            } else {
+                                exit as usize
+                            };
+                        }
+                        _ => {
+                            self.stack.push(v);
+                            self.stack.push(l);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::IndexLocalsSet(xs, i, d) => {
+                    let (l, n) = (local!(xs), local!(i));
+                    match list_get(l, n) {
+                        Some(v) => {
+                            local!(d) = v;
+                            ip += 3;
+                        }
+                        None => {
+                            self.stack.push(l);
+                            self.stack.push(n);
+                            ip += 1;
+                        }
+                    }
+                }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
                 Op::Gt => compare!(>, ops::gt),
@@ -678,7 +774,10 @@ impl<'p> Vm<'p> {
                 }
                 Op::Len => {
                     let t = top!();
-                    *t = tri!(containers::len(*t));
+                    *t = match list_len(*t) {
+                        Some(n) => Value::from_f64(n as f64),
+                        None => tri!(containers::len(*t)),
+                    };
                 }
             }
         }
