@@ -143,6 +143,15 @@ pub(crate) fn fuse(ops: &mut [Op]) {
                 );
                 set_local_at(i + 4).map(|d| Op::LocalConstBinSet(op1, op2, b, d, k))
             }
+            (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
+                if bin_at(i + 2).is_some() && bin_at(i + 3).is_some() =>
+            {
+                let (op1, op2) = (
+                    bin_at(i + 2).unwrap_or(Bin::Add),
+                    bin_at(i + 3).unwrap_or(Bin::Add),
+                );
+                Some(Op::TopLocalLocal(op1, op2, b, c))
+            }
             (Some(Op::GetLocal(a)), Some(Op::GetLocal(b))) => {
                 if let (Some(bin), Some((when, t))) = (cmp_at(i + 2), cond_jump_at(i + 3)) {
                     // get_local a; get_local b; COMPARE; jump_if(_not) t
@@ -246,6 +255,10 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
         // d = a OP k; jump t
         [GetLocal(a), Push(k), _, SetLocal(d), Jump(t), ..] if k.is_number() => {
             Some(LocalConstSetJump(bin(2)?, a, d, short(t)?, k))
+        }
+        // a; a.k
+        [GetLocal(a), GetLocal(a2), GetField(c, k), ..] if a == a2 => {
+            Some(DupLocalGetField(a, c, k))
         }
         // The test of `x <- xs`.
         [GetLocal(i), GetLocal(xs), Len, Lt, JumpIfNot(exit), ..] => {

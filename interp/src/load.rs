@@ -134,6 +134,11 @@ pub(crate) enum Op {
     ListLoopTest(u16, u16, u32),
     /// `get_local xs; get_local i; index; set_local d`.
     IndexLocalsSet(u16, u16, u16),
+    /// `get_local b; get_local c; OP1; OP2`: `top OP2 (b OP1 c)`.
+    TopLocalLocal(Bin, Bin, u16, u16),
+    /// `get_local a; get_local a; get_field k` (the object of an update
+    /// `a.k = a.k ...`; cache slot, name as in `GetField`).
+    DupLocalGetField(u16, u32, Value),
 }
 
 // The dispatch loop copies ops around: keep them two words.

@@ -61,9 +61,8 @@ impl<'p> Vm<'p> {
     fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) -> usize {
         let func = &self.prog.funcs[f as usize];
         let base = self.stack.len() - func.arity as usize;
-        for _ in func.arity as u16..func.num_locals {
-            self.stack.push(Value::NIL);
-        }
+        self.stack
+            .resize(base + func.num_locals as usize, Value::NIL);
         self.frames.push(Frame {
             func: f,
             ip: 0,
@@ -572,6 +571,31 @@ impl<'p> Vm<'p> {
                         }
                     }
                 }
+                Op::TopLocalLocal(op1, op2, b, c) => {
+                    let (y, z) = (local!(b), local!(c));
+                    let t = top!();
+                    match fuse::fast(op1, y, z).and_then(|r| fuse::fast(op2, *t, r)) {
+                        Some(r) => {
+                            *t = r;
+                            ip += 3;
+                        }
+                        None => {
+                            self.stack.push(y);
+                            self.stack.push(z);
+                            ip += 1;
+                        }
+                    }
+                }
+                Op::DupLocalGetField(a, c, key) => {
+                    // The first get_local; the covered `LocalGetField` does the rest
+                    // when the hit path below does not apply.
+                    let x = local!(a);
+                    self.stack.push(x);
+                    if let Some(v) = field_get(x, key, &caches[c as usize]) {
+                        self.stack.push(v);
+                        ip += 2;
+                    }
+                }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
                 Op::Gt => compare!(>, ops::gt),
@@ -649,13 +673,16 @@ impl<'p> Vm<'p> {
                     self.stack.push(v);
                 }
                 Op::Ret => {
-                    let result = pop!();
+                    let result = *top!();
                     let done = self.frames.pop().expect("returning frame");
-                    self.stack.truncate(done.ret_sp);
                     if self.frames.len() == stop {
+                        self.stack.truncate(done.ret_sp);
                         return Ok(result);
                     }
-                    self.stack.push(result);
+                    // The result replaces the callee's slots: `ret_sp` is at
+                    // most the index of the result, so no push is needed.
+                    self.stack[done.ret_sp] = result;
+                    self.stack.truncate(done.ret_sp + 1);
                     let caller = *self.frames.last().expect("caller frame");
                     code = &prog.funcs[caller.func as usize].ops;
                     ip = caller.ip;
