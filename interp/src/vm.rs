@@ -98,10 +98,25 @@ impl<'p> Vm<'p> {
                 }
             };
         }
+        // Local slot access without bounds checks: `load` checked every
+        // slot operand against the function's `num_locals`, `enter` gave
+        // the frame that many slots from `base`, and verified code never pops
+        // below them, so `base + l < self.stack.len()` while the frame runs.
         macro_rules! local {
-            ($l:expr) => {
-                self.stack[base + $l as usize]
-            };
+            ($l:expr) => {{
+                let i = base + $l as usize;
+                debug_assert!(i < self.stack.len());
+                // SAFETY: see above.
+                unsafe { *self.stack.as_ptr().add(i) }
+            }};
+        }
+        macro_rules! set_local {
+            ($l:expr, $v:expr) => {{
+                let (i, v) = (base + $l as usize, $v);
+                debug_assert!(i < self.stack.len());
+                // SAFETY: see `local!`.
+                unsafe { *self.stack.as_mut_ptr().add(i) = v }
+            }};
         }
         macro_rules! pop {
             () => {
@@ -169,7 +184,7 @@ impl<'p> Vm<'p> {
                 match fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r)) {
                     Some(r) => {
                         self.stack.truncate(n - 1);
-                        local!($d) = r;
+                        set_local!($d, r);
                         ip += 4;
                     }
                     None => {
@@ -194,7 +209,12 @@ impl<'p> Vm<'p> {
         }
 
         loop {
-            let op = code[ip];
+            debug_assert!(ip < code.len());
+            // SAFETY: `load` checked that every jump targets an op of this
+            // function and that its last op is `ret`, `halt` or `jump`; a
+            // fused op only skips ops it covers, never a function's last.
+            // So `ip` always indexes `code`.
+            let op = unsafe { *code.get_unchecked(ip) };
             ip += 1;
             match op {
                 Op::Push(v) => self.stack.push(v),
@@ -206,12 +226,12 @@ impl<'p> Vm<'p> {
                     self.stack.push(v);
                 }
                 Op::GetLocal(l) => {
-                    let v = self.stack[base + l as usize];
+                    let v = local!(l);
                     self.stack.push(v);
                 }
                 Op::SetLocal(l) => {
                     let v = pop!();
-                    self.stack[base + l as usize] = v;
+                    set_local!(l, v);
                 }
                 Op::GetGlobal(g) => {
                     let v = self.globals[g as usize];
@@ -277,16 +297,10 @@ impl<'p> Vm<'p> {
                         ops::ne(a, b)
                     };
                 }
-                Op::LocalLocal(bin, a, b) => {
-                    fused_binop!(
-                        bin,
-                        self.stack[base + a as usize],
-                        self.stack[base + b as usize]
-                    )
-                }
-                Op::LocalConst(bin, a, k) => fused_binop!(bin, self.stack[base + a as usize], k),
+                Op::LocalLocal(bin, a, b) => fused_binop!(bin, local!(a), local!(b)),
+                Op::LocalConst(bin, a, k) => fused_binop!(bin, local!(a), k),
                 Op::MoveLocal(a, b) => {
-                    self.stack[base + b as usize] = self.stack[base + a as usize];
+                    set_local!(b, local!(a));
                     ip += 1;
                 }
                 Op::CompareJump(bin, when, t) => {
@@ -311,14 +325,14 @@ impl<'p> Vm<'p> {
                         None => tri!(fuse::general(bin, a, b)),
                     };
                     self.stack.truncate(n - 2);
-                    local!(d) = r;
+                    set_local!(d, r);
                     ip += 1;
                 }
                 Op::LocalLocalSet(bin, a, b, d) => {
                     let (x, y) = (local!(a), local!(b));
                     match fuse::fast(bin, x, y) {
                         Some(r) => {
-                            local!(d) = r;
+                            set_local!(d, r);
                             ip += 3;
                         }
                         None => {
@@ -330,7 +344,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::LocalConstSet(bin, a, d, k) => match fuse::fast(bin, local!(a), k) {
                     Some(r) => {
-                        local!(d) = r;
+                        set_local!(d, r);
                         ip += 3;
                     }
                     None => {
@@ -424,7 +438,7 @@ impl<'p> Vm<'p> {
                     match fuse::fast(bin, self.stack[n - 1], y) {
                         Some(r) => {
                             self.stack.truncate(n - 1);
-                            local!(d) = r;
+                            set_local!(d, r);
                             ip += 2;
                         }
                         None => self.stack.push(y),
@@ -463,7 +477,7 @@ impl<'p> Vm<'p> {
                         if v.to_f64_unchecked() == e.to_f64_unchecked() {
                             ip = exit as usize;
                         } else if let Some(r) = fuse::fast(fuse::Bin::Add, v, local!(step)) {
-                            local!(x) = r;
+                            set_local!(x, r);
                             ip = top as usize;
                         } else {
                             // Not a number step: the covered increment's general case.
@@ -482,8 +496,8 @@ impl<'p> Vm<'p> {
                             ip = exit as usize;
                         } else if let Some(r) = fuse::fast(fuse::Bin::Add, i, local!(step)) {
                             // The increment, the jump, and the move at `top`.
-                            local!(x) = r;
-                            local!(v) = r;
+                            set_local!(x, r);
+                            set_local!(v, r);
                             ip = top as usize + 2;
                         } else {
                             ip += 3;
@@ -498,7 +512,7 @@ impl<'p> Vm<'p> {
                     let acc = local!(s);
                     match fuse::fast(op1, local!(b), k).and_then(|r| fuse::fast(op2, acc, r)) {
                         Some(r) => {
-                            local!(s) = r;
+                            set_local!(s, r);
                             ip += 5;
                         }
                         None => self.stack.push(acc),
@@ -509,7 +523,7 @@ impl<'p> Vm<'p> {
                     let r1 = fuse::fast(op1, local!(b), local!(c));
                     match r1.and_then(|r| fuse::fast(op2, acc, r)) {
                         Some(r) => {
-                            local!(s) = r;
+                            set_local!(s, r);
                             ip += 5;
                         }
                         None => self.stack.push(acc),
@@ -519,7 +533,7 @@ impl<'p> Vm<'p> {
                     let (x, y) = (local!(a), local!(b));
                     match fuse::fast(bin, x, y) {
                         Some(r) => {
-                            local!(d) = r;
+                            set_local!(d, r);
                             ip = t as usize;
                         }
                         None => {
@@ -531,7 +545,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::LocalConstSetJump(bin, a, d, t, k) => match fuse::fast(bin, local!(a), k) {
                     Some(r) => {
-                        local!(d) = r;
+                        set_local!(d, r);
                         ip = t as usize;
                     }
                     None => {
@@ -561,7 +575,7 @@ impl<'p> Vm<'p> {
                     let (l, n) = (local!(xs), local!(i));
                     match list_get(l, n) {
                         Some(v) => {
-                            local!(d) = v;
+                            set_local!(d, v);
                             ip += 3;
                         }
                         None => {
