@@ -256,6 +256,13 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
         [GetLocal(a), Push(k), _, SetLocal(d), Jump(t), ..] if k.is_number() => {
             Some(LocalConstSetJump(bin(2)?, a, d, short(t)?, k))
         }
+        // Calls and returns.
+        [GetLocal(a), GetLocal(b), CallDirect(f, 2), ..] => Some(LocalLocalCall(a, b, f)),
+        [GetLocal(a), Push(k), _, CallDirect(f, 1), ..] if k.is_number() => {
+            bin(2).map(|op| LocalConstCall(op, a, f, k))
+        }
+        [GetLocal(a), Ret, ..] => Some(RetLocal(a)),
+        [_, Ret, ..] => bin(0).map(BinRet),
         // a; a.k
         [GetLocal(a), GetLocal(a2), GetField(c, k), ..] if a == a2 => {
             Some(DupLocalGetField(a, c, k))

@@ -139,6 +139,14 @@ pub(crate) enum Op {
     /// `get_local a; get_local a; get_field k` (the object of an update
     /// `a.k = a.k ...`; cache slot, name as in `GetField`).
     DupLocalGetField(u16, u32, Value),
+    /// `get_local a; get_local b; call_direct f, 2`.
+    LocalLocalCall(u16, u16, u32),
+    /// `get_local a; push k; OP; call_direct f, 1` with a number k.
+    LocalConstCall(Bin, u16, u32, Value),
+    /// `get_local a; ret`.
+    RetLocal(u16),
+    /// `OP; ret`.
+    BinRet(Bin),
 }
 
 // The dispatch loop copies ops around: keep them two words.

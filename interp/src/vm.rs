@@ -44,35 +44,6 @@ pub(crate) struct Vm<'p> {
 }
 
 impl<'p> Vm<'p> {
-    pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
-        Vm {
-            prog,
-            stack: Vec::with_capacity(1024),
-            frames: Vec::with_capacity(64),
-            globals: vec![Value::UNASSIGNED; prog.global_names.len()],
-            max_depth,
-        }
-    }
-
-    /// Push a frame for function `f` (run as `closure`, or nil) whose
-    /// `argc` arguments are the top of the stack; `ret_sp` is the stack
-    /// length to restore on return.
-    #[inline]
-    fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) -> usize {
-        let func = &self.prog.funcs[f as usize];
-        let base = self.stack.len() - func.arity as usize;
-        self.stack
-            .resize(base + func.num_locals as usize, Value::NIL);
-        self.frames.push(Frame {
-            func: f,
-            ip: 0,
-            base,
-            ret_sp,
-            closure,
-        });
-        base
-    }
-
     /// Run from the top frame until the frame at index `stop` returns; its
     /// result is the result.
     fn run_loop(&mut self, stop: usize) -> RtResult<Value> {
@@ -193,6 +164,42 @@ impl<'p> Vm<'p> {
                         ip += 1;
                     }
                 }
+            }};
+        }
+        // Enter function `f`, whose `argc` arguments are on the stack; `ip`
+        // is already the caller's return point (after its call op).
+        macro_rules! call_direct {
+            ($f:expr, $argc:expr) => {{
+                let f = $f;
+                if self.frames.len() as u64 > max_depth {
+                    throw!(stack_overflow(max_depth));
+                }
+                self.frames.last_mut().expect("caller frame").ip = ip;
+                let ret_sp = self.stack.len() - $argc as usize;
+                let (b, func) = self.enter(f, ret_sp, Value::NIL);
+                base = b;
+                code = &func.ops;
+                ip = 0;
+                closure = Value::NIL;
+            }};
+        }
+        // Return `result`, which is a value on the stack at or above the
+        // returning frame's `ret_sp` (so storing it there needs no push).
+        macro_rules! ret {
+            ($result:expr) => {{
+                let result = $result;
+                let done = self.frames.pop().expect("returning frame");
+                if self.frames.len() == stop {
+                    self.stack.truncate(done.ret_sp);
+                    return Ok(result);
+                }
+                self.stack[done.ret_sp] = result;
+                self.stack.truncate(done.ret_sp + 1);
+                let caller = *self.frames.last().expect("caller frame");
+                code = &prog.funcs[caller.func as usize].ops;
+                ip = caller.ip;
+                base = caller.base;
+                closure = caller.closure;
             }};
         }
         macro_rules! truthy {
@@ -637,16 +644,34 @@ impl<'p> Vm<'p> {
                     self.stack.truncate(at);
                     self.stack.push(v);
                 }
-                Op::CallDirect(f, argc) => {
-                    if self.frames.len() as u64 > max_depth {
-                        throw!(stack_overflow(max_depth));
+                Op::CallDirect(f, argc) => call_direct!(f, argc),
+                Op::LocalLocalCall(a, b, f) => {
+                    self.stack.push(local!(a));
+                    self.stack.push(local!(b));
+                    ip += 2;
+                    call_direct!(f, 2)
+                }
+                Op::LocalConstCall(bin, a, f, k) => match fuse::fast(bin, local!(a), k) {
+                    Some(r) => {
+                        self.stack.push(r);
+                        ip += 3;
+                        call_direct!(f, 1)
                     }
-                    self.frames.last_mut().expect("caller frame").ip = ip;
-                    let ret_sp = self.stack.len() - argc as usize;
-                    base = self.enter(f, ret_sp, Value::NIL);
-                    code = &prog.funcs[f as usize].ops;
-                    ip = 0;
-                    closure = Value::NIL;
+                    None => {
+                        self.stack.push(local!(a));
+                        self.stack.push(k);
+                        ip += 1;
+                    }
+                },
+                Op::RetLocal(a) => ret!(local!(a)),
+                Op::BinRet(bin) => {
+                    let n = self.stack.len();
+                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    ret!(r)
                 }
                 Op::Call(argc) => {
                     let at = self.stack.len() - argc as usize - 1;
@@ -668,7 +693,7 @@ impl<'p> Vm<'p> {
                             throw!(stack_overflow(max_depth));
                         }
                         self.frames.last_mut().expect("caller frame").ip = ip;
-                        base = self.enter(f, at, callee_closure);
+                        base = self.enter(f, at, callee_closure).0;
                         code = &callee_fn.ops;
                         ip = 0;
                         closure = callee_closure;
@@ -686,23 +711,7 @@ impl<'p> Vm<'p> {
                     self.stack.truncate(at);
                     self.stack.push(v);
                 }
-                Op::Ret => {
-                    let result = *top!();
-                    let done = self.frames.pop().expect("returning frame");
-                    if self.frames.len() == stop {
-                        self.stack.truncate(done.ret_sp);
-                        return Ok(result);
-                    }
-                    // The result replaces the callee's slots: `ret_sp` is at
-                    // most the index of the result, so no push is needed.
-                    self.stack[done.ret_sp] = result;
-                    self.stack.truncate(done.ret_sp + 1);
-                    let caller = *self.frames.last().expect("caller frame");
-                    code = &prog.funcs[caller.func as usize].ops;
-                    ip = caller.ip;
-                    base = caller.base;
-                    closure = caller.closure;
-                }
+                Op::Ret => ret!(*top!()),
                 Op::Halt => {
                     // Ends this loop invocation (for `<main>`, the program).
                     let sp = self.frames[stop].ret_sp;

@@ -9,6 +9,39 @@ use ilusm_runtime::print::{self, type_name};
 use ilusm_runtime::{containers, heap, RtError, RtResult, Value};
 
 use super::{Frame, Vm};
+use crate::load::{Func, Program};
+
+impl<'p> Vm<'p> {
+    pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
+        Vm {
+            prog,
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            globals: vec![Value::UNASSIGNED; prog.global_names.len()],
+            max_depth,
+        }
+    }
+
+    /// Push a frame for function `f` (run as `closure`, or nil) whose
+    /// `argc` arguments are the top of the stack; `ret_sp` is the stack
+    /// length to restore on return.
+    #[inline(always)]
+    pub(super) fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) -> (usize, &'p Func) {
+        let prog: &'p Program = self.prog;
+        let func = &prog.funcs[f as usize];
+        let base = self.stack.len() - func.arity as usize;
+        self.stack
+            .resize(base + func.num_locals as usize, Value::NIL);
+        self.frames.push(Frame {
+            func: f,
+            ip: 0,
+            base,
+            ret_sp,
+            closure,
+        });
+        (base, func)
+    }
+}
 
 /// Arguments copied off the stack for a builtin (which may re-enter the VM
 /// and so cannot borrow the stack).
