@@ -11,14 +11,13 @@
 //! each loop invocation runs until the frame it was started for returns.
 
 use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
-use ilusm_runtime::print::{self, type_name};
+use ilusm_runtime::print::type_name;
 use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
 use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
 use crate::load::{Op, Program};
-use ilusm_runtime::range;
 
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -632,18 +631,6 @@ impl<'p> Vm<'p> {
                         ip = t as usize;
                     }
                 }
-                Op::Print(n) => {
-                    let at = self.stack.len() - n as usize;
-                    print::prn(&self.stack[at..]);
-                    self.stack.truncate(at);
-                    self.stack.push(Value::NIL);
-                }
-                Op::Concat(n) => {
-                    let at = self.stack.len() - n as usize;
-                    let v = tri!(ops::concat(&self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
                 Op::CallDirect(f, argc) => call_direct!(f, argc),
                 Op::LocalLocalCall(a, b, f) => {
                     self.stack.push(local!(a));
@@ -719,18 +706,6 @@ impl<'p> Vm<'p> {
                     self.stack.truncate(sp);
                     return Ok(Value::NIL);
                 }
-                Op::MakeList(n) => {
-                    let at = self.stack.len() - n as usize;
-                    let v = tri!(containers::make_list_checked(&self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
-                Op::MakeObject(n) => {
-                    let at = self.stack.len() - 2 * n as usize;
-                    let v = tri!(containers::make_object(&self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
                 Op::Index => {
                     let i = pop!();
                     let t = top!();
@@ -738,11 +713,6 @@ impl<'p> Vm<'p> {
                         Some(v) => v,
                         None => tri!(containers::index(*t, i)),
                     };
-                }
-                Op::IndexOpt => {
-                    let i = pop!();
-                    let t = top!();
-                    *t = tri!(containers::index_opt(*t, i));
                 }
                 Op::SetIndex => {
                     let v = pop!();
@@ -759,12 +729,6 @@ impl<'p> Vm<'p> {
                         Some(v) => v,
                         None => tri!(containers::get_field_cached(*t, key, hint)),
                     };
-                }
-                Op::GetFieldOpt(c, key) => {
-                    let t = top!();
-                    if !t.is_nil() {
-                        *t = tri!(containers::get_field_cached(*t, key, &caches[c as usize]));
-                    }
                 }
                 Op::SetField(c, key) => {
                     let v = pop!();
@@ -789,10 +753,6 @@ impl<'p> Vm<'p> {
                         self.stack.push(x);
                     }
                 }
-                Op::MakeCell => {
-                    let t = top!();
-                    *t = tri!(containers::make_cell_checked(*t));
-                }
                 Op::CellGet => {
                     let t = top!();
                     *t = tri!(containers::cell_get(*t));
@@ -802,26 +762,20 @@ impl<'p> Vm<'p> {
                     let c = pop!();
                     tri!(containers::cell_set(c, v));
                 }
-                Op::MakeClosure(f, n) => {
-                    let at = self.stack.len() - n as usize;
-                    let v = tri!(containers::make_closure(f, &self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
                 Op::GetCapture(i) => {
                     let c = tri!(containers::closure_cell(closure, i as u32));
                     self.stack.push(c);
                 }
-                Op::IterPrep => {
-                    let t = top!();
-                    *t = tri!(containers::iter_prep(*t));
-                }
-                Op::RangePrep => {
-                    let b = self.stack[self.stack.len() - 1];
-                    let a = self.stack[self.stack.len() - 2];
-                    let step = tri!(range::range_prep(a, b));
-                    self.stack.push(step);
-                }
+                Op::Print(_)
+                | Op::Concat(_)
+                | Op::MakeList(_)
+                | Op::MakeObject(_)
+                | Op::MakeCell
+                | Op::MakeClosure(..)
+                | Op::IterPrep
+                | Op::RangePrep
+                | Op::IndexOpt
+                | Op::GetFieldOpt(..) => tri!(self.stack_op(op)),
                 Op::Len => {
                     let t = top!();
                     *t = match list_len(*t) {

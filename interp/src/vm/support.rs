@@ -6,10 +6,10 @@
 use ilusm_runtime::builtins::{self, Caller};
 use ilusm_runtime::error::{arity_error, stack_overflow};
 use ilusm_runtime::print::{self, type_name};
-use ilusm_runtime::{containers, heap, RtError, RtResult, Value};
+use ilusm_runtime::{containers, heap, ops, range, RtError, RtResult, Value};
 
 use super::{Frame, Vm};
-use crate::load::{Func, Program};
+use crate::load::{Func, Op, Program};
 
 impl<'p> Vm<'p> {
     pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
@@ -40,6 +40,49 @@ impl<'p> Vm<'p> {
             closure,
         });
         (base, func)
+    }
+
+    /// The ops that only replace values at the top of the stack and are not
+    /// worth a place in the dispatch loop: they allocate, print, or run once
+    /// per loop or literal. Errors are reported by the loop at this op.
+    #[inline(never)]
+    pub(super) fn stack_op(&mut self, op: Op) -> RtResult<()> {
+        let len = self.stack.len();
+        let top = len - 1;
+        // `n` values at the top of the stack become the result of `make`.
+        let mut replace = |n: usize, make: &dyn Fn(&[Value]) -> RtResult<Value>| {
+            let v = make(&self.stack[len - n..])?;
+            self.stack.truncate(len - n);
+            self.stack.push(v);
+            Ok(())
+        };
+        match op {
+            Op::Print(n) => replace(n as usize, &|vs| {
+                print::prn(vs);
+                Ok(Value::NIL)
+            }),
+            Op::Concat(n) => replace(n as usize, &ops::concat),
+            Op::MakeList(n) => replace(n as usize, &containers::make_list_checked),
+            Op::MakeObject(n) => replace(2 * n as usize, &containers::make_object),
+            Op::MakeClosure(f, n) => replace(n as usize, &|vs| containers::make_closure(f, vs)),
+            Op::MakeCell => replace(1, &|vs| containers::make_cell_checked(vs[0])),
+            Op::IterPrep => replace(1, &|vs| containers::iter_prep(vs[0])),
+            Op::RangePrep => {
+                let step = range::range_prep(self.stack[top - 1], self.stack[top])?;
+                self.stack.push(step);
+                Ok(())
+            }
+            Op::IndexOpt => replace(2, &|vs| containers::index_opt(vs[0], vs[1])),
+            Op::GetFieldOpt(c, key) => {
+                let a = self.stack[top];
+                if !a.is_nil() {
+                    let hint = &self.prog.caches[c as usize];
+                    self.stack[top] = containers::get_field_cached(a, key, hint)?;
+                }
+                Ok(())
+            }
+            _ => unreachable!("{op:?} is not a stack op"),
+        }
     }
 }
 
