@@ -263,6 +263,10 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
         }
         [GetLocal(a), Ret, ..] => Some(RetLocal(a)),
         [_, Ret, ..] => bin(0).map(BinRet),
+        [CallBuiltin(id, argc), Pop, ..] => Some(CallBuiltinPop(id, argc)),
+        [GetLocal(a), CallBuiltin(id, 1), ..] => Some(LocalCallBuiltin(a, id)),
+        [GetLocal(a), JumpIf(t), ..] => Some(LocalJump(a, true, t)),
+        [GetLocal(a), JumpIfNot(t), ..] => Some(LocalJump(a, false, t)),
         // a; a.k
         [GetLocal(a), GetLocal(a2), GetField(c, k), ..] if a == a2 => {
             Some(DupLocalGetField(a, c, k))

@@ -147,6 +147,12 @@ pub(crate) enum Op {
     RetLocal(u16),
     /// `OP; ret`.
     BinRet(Bin),
+    /// `call_builtin id, argc; pop` (a builtin called for its effect).
+    CallBuiltinPop(u16, u8),
+    /// `get_local a; call_builtin id, 1`.
+    LocalCallBuiltin(u16, u16),
+    /// `get_local a; jump_if t` (`true`) or `get_local a; jump_if_not t`.
+    LocalJump(u16, bool, u32),
 }
 
 // The dispatch loop copies ops around: keep them two words.

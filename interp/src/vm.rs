@@ -698,6 +698,27 @@ impl<'p> Vm<'p> {
                     self.stack.truncate(at);
                     self.stack.push(v);
                 }
+                Op::CallBuiltinPop(id, argc) => {
+                    let at = self.stack.len() - argc as usize;
+                    tri!(self.call_builtin(id, at));
+                    self.stack.truncate(at);
+                    ip += 1;
+                }
+                Op::LocalCallBuiltin(a, id) => {
+                    // Errors belong to the covered call_builtin.
+                    self.stack.push(local!(a));
+                    ip += 1;
+                    let at = self.stack.len() - 1;
+                    let v = tri!(self.call_builtin(id, at));
+                    self.stack[at] = v;
+                }
+                Op::LocalJump(a, when, t) => {
+                    ip = if truthy!(local!(a)) == when {
+                        t as usize
+                    } else {
+                        ip + 1
+                    };
+                }
                 Op::Ret => ret!(*top!()),
                 Op::Halt => {
                     // Ends this loop invocation (for `<main>`, the program).
