@@ -142,6 +142,23 @@ impl<'p> Vm<'p> {
                 }
             }};
         }
+        // A fused op whose first two covered ops push `x` and `y` (locals or
+        // a constant): `$fast(x, y)` is `Some` on its fast path, whose result
+        // `$done` uses; `None`: push both and continue at the covered op
+        // that consumes them (the third of the sequence).
+        macro_rules! two {
+            ($x:expr, $y:expr, $fast:expr, |$r:pat_param| $done:expr) => {{
+                let (x, y) = ($x, $y);
+                match $fast(x, y) {
+                    Some($r) => $done,
+                    None => {
+                        self.stack.push(x);
+                        self.stack.push(y);
+                        ip += 1;
+                    }
+                }
+            }};
+        }
         // A fused `get_local b; get_local c/push k; OP1; OP2; set_local d`
         // (`d = top OP2 (b OP1 c)`): the number fast path pops the top and
         // skips the four covered ops; otherwise push the operands and
@@ -335,91 +352,47 @@ impl<'p> Vm<'p> {
                     ip += 1;
                 }
                 Op::LocalLocalSet(bin, a, b, d) => {
-                    let (x, y) = (local!(a), local!(b));
-                    match fuse::fast(bin, x, y) {
-                        Some(r) => {
-                            set_local!(d, r);
-                            ip += 3;
-                        }
-                        None => {
-                            self.stack.push(x);
-                            self.stack.push(y);
-                            ip += 1;
-                        }
-                    }
-                }
-                Op::LocalConstSet(bin, a, d, k) => match fuse::fast(bin, local!(a), k) {
-                    Some(r) => {
+                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
                         ip += 3;
-                    }
-                    None => {
-                        self.stack.push(local!(a));
-                        self.stack.push(k);
-                        ip += 1;
-                    }
-                },
-                Op::LocalLocalJump(bin, when, a, b, t) => {
-                    let (x, y) = (local!(a), local!(b));
-                    match fuse::fast(bin, x, y) {
-                        Some(r) => {
-                            ip = if (r == Value::TRUE) == when {
-                                t as usize
-                            } else {
-                                ip + 3
-                            }
-                        }
-                        None => {
-                            self.stack.push(x);
-                            self.stack.push(y);
-                            ip += 1;
-                        }
-                    }
+                    })
                 }
-                Op::LocalConstJump(bin, when, a, t, k) => match fuse::fast(bin, local!(a), k) {
-                    Some(r) => {
+                Op::LocalConstSet(bin, a, d, k) => {
+                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
+                        set_local!(d, r);
+                        ip += 3;
+                    })
+                }
+                Op::LocalLocalJump(bin, when, a, b, t) => {
+                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         ip = if (r == Value::TRUE) == when {
                             t as usize
                         } else {
                             ip + 3
-                        }
-                    }
-                    None => {
-                        self.stack.push(local!(a));
-                        self.stack.push(k);
-                        ip += 1;
-                    }
-                },
-                Op::IndexLocals(a, b) => {
-                    let (x, i) = (local!(a), local!(b));
-                    if let Some(v) = list_get(x, i) {
-                        self.stack.push(v);
-                        ip += 2;
-                    } else {
-                        self.stack.push(x);
-                        self.stack.push(i);
-                        ip += 1;
-                    }
+                        };
+                    })
                 }
+                Op::LocalConstJump(bin, when, a, t, k) => {
+                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
+                        ip = if (r == Value::TRUE) == when {
+                            t as usize
+                        } else {
+                            ip + 3
+                        };
+                    })
+                }
+                Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
+                    self.stack.push(v);
+                    ip += 2;
+                }),
                 Op::SetIndexLocals(a, b, c) => {
-                    let (x, i) = (local!(a), local!(b));
-                    if list_set(x, i, local!(c)) {
-                        ip += 3;
-                    } else {
-                        self.stack.push(x);
-                        self.stack.push(i);
-                        ip += 1;
-                    }
+                    let v = local!(c);
+                    let set = |x, i| list_set(x, i, v).then_some(());
+                    two!(local!(a), local!(b), set, |_r| ip += 3)
                 }
                 Op::SetIndexLocalsConst(a, b, k) => {
-                    let (x, i) = (local!(a), local!(b));
-                    if list_set(x, i, k) {
-                        ip += 3;
-                    } else {
-                        self.stack.push(x);
-                        self.stack.push(i);
-                        ip += 1;
-                    }
+                    let set = |x, i| list_set(x, i, k).then_some(());
+                    two!(local!(a), local!(b), set, |_r| ip += 3)
                 }
                 Op::LocalLocalBinSet(op1, op2, b, c, d) => {
                     fused_bin_set!(op1, op2, local!(b), local!(c), d)
@@ -536,75 +509,34 @@ impl<'p> Vm<'p> {
                     }
                 }
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
-                    let (x, y) = (local!(a), local!(b));
-                    match fuse::fast(bin, x, y) {
-                        Some(r) => {
-                            set_local!(d, r);
-                            ip = t as usize;
-                        }
-                        None => {
-                            self.stack.push(x);
-                            self.stack.push(y);
-                            ip += 1;
-                        }
-                    }
-                }
-                Op::LocalConstSetJump(bin, a, d, t, k) => match fuse::fast(bin, local!(a), k) {
-                    Some(r) => {
+                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
                         ip = t as usize;
-                    }
-                    None => {
-                        self.stack.push(local!(a));
-                        self.stack.push(k);
-                        ip += 1;
-                    }
-                },
+                    })
+                }
+                Op::LocalConstSetJump(bin, a, d, t, k) => {
+                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
+                        set_local!(d, r);
+                        ip = t as usize;
+                    })
+                }
                 Op::ListLoopTest(i, xs, exit) => {
-                    let (v, l) = (local!(i), local!(xs));
-                    match (v.as_f64(), list_len(l)) {
-                        (Some(n), Some(len)) => {
-                            ip = if n < len as f64 {
-                                ip + 4
-                            } else {
-                                exit as usize
-                            };
-                        }
-                        _ => {
-                            self.stack.push(v);
-                            self.stack.push(l);
-                            ip += 1;
-                        }
-                    }
+                    let test = |v: Value, l| Some(v.as_f64()? < list_len(l)? as f64);
+                    two!(local!(i), local!(xs), test, |more| {
+                        ip = if more { ip + 4 } else { exit as usize };
+                    })
                 }
-                Op::IndexLocalsSet(xs, i, d) => {
-                    let (l, n) = (local!(xs), local!(i));
-                    match list_get(l, n) {
-                        Some(v) => {
-                            set_local!(d, v);
-                            ip += 3;
-                        }
-                        None => {
-                            self.stack.push(l);
-                            self.stack.push(n);
-                            ip += 1;
-                        }
-                    }
-                }
+                Op::IndexLocalsSet(xs, i, d) => two!(local!(xs), local!(i), list_get, |v| {
+                    set_local!(d, v);
+                    ip += 3;
+                }),
                 Op::TopLocalLocal(op1, op2, b, c) => {
-                    let (y, z) = (local!(b), local!(c));
-                    let t = top!();
-                    match fuse::fast(op1, y, z).and_then(|r| fuse::fast(op2, *t, r)) {
-                        Some(r) => {
-                            *t = r;
-                            ip += 3;
-                        }
-                        None => {
-                            self.stack.push(y);
-                            self.stack.push(z);
-                            ip += 1;
-                        }
-                    }
+                    let x = *top!();
+                    let fast = |y, z| fuse::fast(op2, x, fuse::fast(op1, y, z)?);
+                    two!(local!(b), local!(c), fast, |r| {
+                        *top!() = r;
+                        ip += 3;
+                    })
                 }
                 Op::DupLocalGetField(a, c, key) => {
                     // The first get_local; the covered `LocalGetField` does the rest
