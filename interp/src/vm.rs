@@ -88,15 +88,40 @@ impl<'p> Vm<'p> {
                 unsafe { *self.stack.as_mut_ptr().add(i) = v }
             }};
         }
+        // Operand stack access without capacity or emptiness checks: every
+        // frame's `enter` reserved its verified `max_stack` (fused ops never
+        // hold more than the ops they cover), and verified code never pops
+        // an empty operand stack. Values are written before `len` covers
+        // them, so the collector never sees a stale slot.
+        macro_rules! push {
+            ($v:expr) => {{
+                let (v, n) = ($v, self.stack.len());
+                debug_assert!(n < self.stack.capacity());
+                // SAFETY: see above.
+                unsafe {
+                    self.stack.as_mut_ptr().add(n).write(v);
+                    self.stack.set_len(n + 1);
+                }
+            }};
+        }
         macro_rules! pop {
-            () => {
-                self.stack.pop().expect("verified stack depth")
-            };
+            () => {{
+                let n = self.stack.len();
+                debug_assert!(n > 0);
+                // SAFETY: see `push!`.
+                unsafe {
+                    self.stack.set_len(n - 1);
+                    *self.stack.as_ptr().add(n - 1)
+                }
+            }};
         }
         macro_rules! top {
-            () => {
-                self.stack.last_mut().expect("verified stack depth")
-            };
+            () => {{
+                let n = self.stack.len();
+                debug_assert!(n > 0);
+                // SAFETY: see `push!`.
+                unsafe { &mut *self.stack.as_mut_ptr().add(n - 1) }
+            }};
         }
         // `a OP b` with a number fast path, else the runtime's general case.
         macro_rules! arith {
@@ -131,12 +156,12 @@ impl<'p> Vm<'p> {
                 let (x, y) = ($x, $y);
                 match fuse::fast($bin, x, y) {
                     Some(v) => {
-                        self.stack.push(v);
+                        push!(v);
                         ip += 2;
                     }
                     None => {
-                        self.stack.push(x);
-                        self.stack.push(y);
+                        push!(x);
+                        push!(y);
                         ip += 1;
                     }
                 }
@@ -152,8 +177,8 @@ impl<'p> Vm<'p> {
                 match $fast(x, y) {
                     Some($r) => $done,
                     None => {
-                        self.stack.push(x);
-                        self.stack.push(y);
+                        push!(x);
+                        push!(y);
                         ip += 1;
                     }
                 }
@@ -175,8 +200,8 @@ impl<'p> Vm<'p> {
                         ip += 4;
                     }
                     None => {
-                        self.stack.push(y);
-                        self.stack.push(z);
+                        push!(y);
+                        push!(z);
                         ip += 1;
                     }
                 }
@@ -240,17 +265,17 @@ impl<'p> Vm<'p> {
             let op = unsafe { *code.get_unchecked(ip) };
             ip += 1;
             match op {
-                Op::Push(v) => self.stack.push(v),
+                Op::Push(v) => push!(v),
                 Op::Pop => {
-                    pop!();
+                    let _ = pop!();
                 }
                 Op::Dup => {
                     let v = *top!();
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::GetLocal(l) => {
                     let v = local!(l);
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetLocal(l) => {
                     let v = pop!();
@@ -261,7 +286,7 @@ impl<'p> Vm<'p> {
                     if v == Value::UNASSIGNED {
                         throw!(undefined_name(&prog.global_names[g as usize]));
                     }
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetGlobal(g) => {
                     let v = pop!();
@@ -382,7 +407,7 @@ impl<'p> Vm<'p> {
                     })
                 }
                 Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
-                    self.stack.push(v);
+                    push!(v);
                     ip += 2;
                 }),
                 Op::SetIndexLocals(a, b, c) => {
@@ -408,7 +433,7 @@ impl<'p> Vm<'p> {
                             *t = r;
                             ip += 1;
                         }
-                        None => self.stack.push(y),
+                        None => push!(y),
                     }
                 }
                 Op::TopLocalSet(bin, x, d) => {
@@ -420,7 +445,7 @@ impl<'p> Vm<'p> {
                             set_local!(d, r);
                             ip += 2;
                         }
-                        None => self.stack.push(y),
+                        None => push!(y),
                     }
                 }
                 Op::TopConst(bin, k) => {
@@ -430,7 +455,7 @@ impl<'p> Vm<'p> {
                             *t = r;
                             ip += 1;
                         }
-                        None => self.stack.push(k),
+                        None => push!(k),
                     }
                 }
                 Op::BinSetField(bin, c, key) => {
@@ -463,8 +488,8 @@ impl<'p> Vm<'p> {
                             ip += 3;
                         }
                     } else {
-                        self.stack.push(v);
-                        self.stack.push(e);
+                        push!(v);
+                        push!(e);
                         ip += 1;
                     }
                 }
@@ -482,8 +507,8 @@ impl<'p> Vm<'p> {
                             ip += 3;
                         }
                     } else {
-                        self.stack.push(i);
-                        self.stack.push(e);
+                        push!(i);
+                        push!(e);
                         ip += 1;
                     }
                 }
@@ -494,7 +519,7 @@ impl<'p> Vm<'p> {
                             set_local!(s, r);
                             ip += 5;
                         }
-                        None => self.stack.push(acc),
+                        None => push!(acc),
                     }
                 }
                 Op::AccLocalLocal(op1, op2, s, b, c) => {
@@ -505,7 +530,7 @@ impl<'p> Vm<'p> {
                             set_local!(s, r);
                             ip += 5;
                         }
-                        None => self.stack.push(acc),
+                        None => push!(acc),
                     }
                 }
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
@@ -542,9 +567,9 @@ impl<'p> Vm<'p> {
                     // The first get_local; the covered `LocalGetField` does the rest
                     // when the hit path below does not apply.
                     let x = local!(a);
-                    self.stack.push(x);
+                    push!(x);
                     if let Some(v) = field_get(x, key, &caches[c as usize]) {
-                        self.stack.push(v);
+                        push!(v);
                         ip += 2;
                     }
                 }
@@ -565,20 +590,20 @@ impl<'p> Vm<'p> {
                 }
                 Op::CallDirect(f, argc) => call_direct!(f, argc),
                 Op::LocalLocalCall(a, b, f) => {
-                    self.stack.push(local!(a));
-                    self.stack.push(local!(b));
+                    push!(local!(a));
+                    push!(local!(b));
                     ip += 2;
                     call_direct!(f, 2)
                 }
                 Op::LocalConstCall(bin, a, f, k) => match fuse::fast(bin, local!(a), k) {
                     Some(r) => {
-                        self.stack.push(r);
+                        push!(r);
                         ip += 3;
                         call_direct!(f, 1)
                     }
                     None => {
-                        self.stack.push(local!(a));
-                        self.stack.push(k);
+                        push!(local!(a));
+                        push!(k);
                         ip += 1;
                     }
                 },
@@ -619,7 +644,7 @@ impl<'p> Vm<'p> {
                     } else if let Some(id) = callee.as_builtin() {
                         let v = tri!(self.call_builtin(id, at + 1));
                         self.stack.truncate(at);
-                        self.stack.push(v);
+                        push!(v);
                     } else {
                         throw!(RtError::new(format!("cannot call {}", type_name(callee))));
                     }
@@ -628,7 +653,7 @@ impl<'p> Vm<'p> {
                     let at = self.stack.len() - argc as usize;
                     let v = tri!(self.call_builtin(id, at));
                     self.stack.truncate(at);
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::CallBuiltinPop(id, argc) => {
                     let at = self.stack.len() - argc as usize;
@@ -638,7 +663,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::LocalCallBuiltin(a, id) => {
                     // Errors belong to the covered call_builtin.
-                    self.stack.push(local!(a));
+                    push!(local!(a));
                     ip += 1;
                     let at = self.stack.len() - 1;
                     let v = tri!(self.call_builtin(id, at));
@@ -699,11 +724,11 @@ impl<'p> Vm<'p> {
                         None => containers::get_field_cached(x, key, hint).ok(),
                     };
                     if let Some(v) = v {
-                        self.stack.push(v);
+                        push!(v);
                         ip += 1;
                     } else {
                         // Not an object: push it and let the covered get_field fail there.
-                        self.stack.push(x);
+                        push!(x);
                     }
                 }
                 Op::CellGet => {
@@ -717,7 +742,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::GetCapture(i) => {
                     let c = tri!(containers::closure_cell(closure, i as u32));
-                    self.stack.push(c);
+                    push!(c);
                 }
                 Op::Print(_)
                 | Op::Concat(_)
