@@ -50,7 +50,6 @@ impl<'p> Vm<'p> {
     #[inline(never)]
     pub(super) fn stack_op(&mut self, op: Op) -> RtResult<()> {
         let len = self.stack.len();
-        let top = len - 1;
         // `n` values at the top of the stack become the result of `make`.
         let mut replace = |n: usize, make: &dyn Fn(&[Value]) -> RtResult<Value>| {
             let v = make(&self.stack[len - n..])?;
@@ -70,16 +69,16 @@ impl<'p> Vm<'p> {
             Op::MakeCell => replace(1, &|vs| containers::make_cell_checked(vs[0])),
             Op::IterPrep => replace(1, &|vs| containers::iter_prep(vs[0])),
             Op::RangePrep => {
-                let step = range::range_prep(self.stack[top - 1], self.stack[top])?;
+                let step = range::range_prep(self.stack[len - 2], self.stack[len - 1])?;
                 self.stack.push(step);
                 Ok(())
             }
             Op::IndexOpt => replace(2, &|vs| containers::index_opt(vs[0], vs[1])),
             Op::GetFieldOpt(c, key) => {
-                let a = self.stack[top];
+                let a = self.stack[len - 1];
                 if !a.is_nil() {
                     let hint = &self.prog.caches[c as usize];
-                    self.stack[top] = containers::get_field_cached(a, key, hint)?;
+                    self.stack[len - 1] = containers::get_field_cached(a, key, hint)?;
                 }
                 Ok(())
             }
