@@ -165,10 +165,6 @@ pub(crate) struct Func {
     pub pcs: Vec<u32>,
     pub arity: u8,
     pub num_locals: u16,
-    /// The deepest the operand stack gets above the locals (the verifier's
-    /// `max_stack`): `enter` reserves this much, so pushes in the frame
-    /// never reallocate.
-    pub max_stack: usize,
     pub name: String,
     /// Debug names of the local slots ("" for temporaries; empty if unknown).
     pub local_names: Vec<String>,
@@ -373,14 +369,12 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         if !matches!(ops.last(), Some(Op::Ret | Op::Halt | Op::Jump(_))) {
             return Err(fail("code does not end with ret, halt or jump".into()));
         }
-        let max_stack = stack_depth(&decoded, &index_of).map_err(fail)?;
         fuse(&mut ops);
         funcs.push(Func {
             ops,
             pcs,
             arity: f.arity,
             num_locals: f.num_locals,
-            max_stack,
             name: f.name.clone(),
             local_names: f.local_names.clone(),
         });
@@ -393,41 +387,4 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         global_names: module.globals.clone(),
         entry: module.entry,
     })
-}
-
-/// The deepest the operand stack gets in a function (locals not counted),
-/// checking the stack discipline that the dispatch loop's unchecked stack
-/// accesses rely on: every reachable instruction is reached at one depth,
-/// and none pops below zero. The verifier checks the same, but `run` does
-/// not require its caller to have verified the module, so this is checked
-/// here too (one pass over the code).
-fn stack_depth(decoded: &[(u32, Instr)], index_of: &[u32]) -> Result<usize, String> {
-    let mut depth: Vec<Option<usize>> = vec![None; decoded.len()];
-    let mut work = vec![0usize];
-    depth[0] = Some(0);
-    let mut max = 0;
-    while let Some(i) = work.pop() {
-        let (instr, d) = (decoded[i].1, depth[i].unwrap_or(0));
-        let (pops, pushes) = instr.stack_effect();
-        let Some(after) = d.checked_sub(pops).map(|n| n + pushes) else {
-            return Err(format!("stack underflow at {}", decoded[i].0));
-        };
-        max = max.max(after);
-        let next = (!instr.opcode().is_terminator()).then_some(i + 1);
-        let jump = instr.jump_target().map(|t| index_of[t as usize] as usize);
-        for succ in [next, jump].into_iter().flatten() {
-            match depth.get(succ) {
-                Some(None) => {
-                    depth[succ] = Some(after);
-                    work.push(succ);
-                }
-                Some(Some(d)) if *d == after => {}
-                Some(Some(_)) => {
-                    return Err(format!("inconsistent stack depth at {}", decoded[succ].0))
-                }
-                None => return Err("code runs off its end".into()),
-            }
-        }
-    }
-    Ok(max)
 }

@@ -88,40 +88,15 @@ impl<'p> Vm<'p> {
                 unsafe { *self.stack.as_mut_ptr().add(i) = v }
             }};
         }
-        // Operand stack access without capacity or emptiness checks: every
-        // frame's `enter` reserved its verified `max_stack` (fused ops never
-        // hold more than the ops they cover), and verified code never pops
-        // an empty operand stack. Values are written before `len` covers
-        // them, so the collector never sees a stale slot.
-        macro_rules! push {
-            ($v:expr) => {{
-                let (v, n) = ($v, self.stack.len());
-                debug_assert!(n < self.stack.capacity());
-                // SAFETY: see above.
-                unsafe {
-                    self.stack.as_mut_ptr().add(n).write(v);
-                    self.stack.set_len(n + 1);
-                }
-            }};
-        }
         macro_rules! pop {
-            () => {{
-                let n = self.stack.len();
-                debug_assert!(n > 0);
-                // SAFETY: see `push!`.
-                unsafe {
-                    self.stack.set_len(n - 1);
-                    *self.stack.as_ptr().add(n - 1)
-                }
-            }};
+            () => {
+                self.stack.pop().expect("verified stack depth")
+            };
         }
         macro_rules! top {
-            () => {{
-                let n = self.stack.len();
-                debug_assert!(n > 0);
-                // SAFETY: see `push!`.
-                unsafe { &mut *self.stack.as_mut_ptr().add(n - 1) }
-            }};
+            () => {
+                self.stack.last_mut().expect("verified stack depth")
+            };
         }
         // `a OP b` with a number fast path, else the runtime's general case.
         macro_rules! arith {
@@ -156,12 +131,12 @@ impl<'p> Vm<'p> {
                 let (x, y) = ($x, $y);
                 match fuse::fast($bin, x, y) {
                     Some(v) => {
-                        push!(v);
+                        self.stack.push(v);
                         ip += 2;
                     }
                     None => {
-                        push!(x);
-                        push!(y);
+                        self.stack.push(x);
+                        self.stack.push(y);
                         ip += 1;
                     }
                 }
@@ -177,8 +152,8 @@ impl<'p> Vm<'p> {
                 match $fast(x, y) {
                     Some($r) => $done,
                     None => {
-                        push!(x);
-                        push!(y);
+                        self.stack.push(x);
+                        self.stack.push(y);
                         ip += 1;
                     }
                 }
@@ -200,8 +175,8 @@ impl<'p> Vm<'p> {
                         ip += 4;
                     }
                     None => {
-                        push!(y);
-                        push!(z);
+                        self.stack.push(y);
+                        self.stack.push(z);
                         ip += 1;
                     }
                 }
@@ -265,17 +240,17 @@ impl<'p> Vm<'p> {
             let op = unsafe { *code.get_unchecked(ip) };
             ip += 1;
             match op {
-                Op::Push(v) => push!(v),
+                Op::Push(v) => self.stack.push(v),
                 Op::Pop => {
-                    let _ = pop!();
+                    pop!();
                 }
                 Op::Dup => {
                     let v = *top!();
-                    push!(v);
+                    self.stack.push(v);
                 }
                 Op::GetLocal(l) => {
                     let v = local!(l);
-                    push!(v);
+                    self.stack.push(v);
                 }
                 Op::SetLocal(l) => {
                     let v = pop!();
@@ -286,7 +261,7 @@ impl<'p> Vm<'p> {
                     if v == Value::UNASSIGNED {
                         throw!(undefined_name(&prog.global_names[g as usize]));
                     }
-                    push!(v);
+                    self.stack.push(v);
                 }
                 Op::SetGlobal(g) => {
                     let v = pop!();
@@ -407,7 +382,7 @@ impl<'p> Vm<'p> {
                     })
                 }
                 Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
-                    push!(v);
+                    self.stack.push(v);
                     ip += 2;
                 }),
                 Op::SetIndexLocals(a, b, c) => {
@@ -433,7 +408,7 @@ impl<'p> Vm<'p> {
                             *t = r;
                             ip += 1;
                         }
-                        None => push!(y),
+                        None => self.stack.push(y),
                     }
                 }
                 Op::TopLocalSet(bin, x, d) => {
@@ -445,7 +420,7 @@ impl<'p> Vm<'p> {
                             set_local!(d, r);
                             ip += 2;
                         }
-                        None => push!(y),
+                        None => self.stack.push(y),
                     }
                 }
                 Op::TopConst(bin, k) => {
@@ -455,7 +430,7 @@ impl<'p> Vm<'p> {
                             *t = r;
                             ip += 1;
                         }
-                        None => push!(k),
+                        None => self.stack.push(k),
                     }
                 }
                 Op::BinSetField(bin, c, key) => {
@@ -488,8 +463,8 @@ impl<'p> Vm<'p> {
                             ip += 3;
                         }
                     } else {
-                        push!(v);
-                        push!(e);
+                        self.stack.push(v);
+                        self.stack.push(e);
                         ip += 1;
                     }
                 }
@@ -507,8 +482,8 @@ impl<'p> Vm<'p> {
                             ip += 3;
                         }
                     } else {
-                        push!(i);
-                        push!(e);
+                        self.stack.push(i);
+                        self.stack.push(e);
                         ip += 1;
                     }
                 }
@@ -519,7 +494,7 @@ impl<'p> Vm<'p> {
                             set_local!(s, r);
                             ip += 5;
                         }
-                        None => push!(acc),
+                        None => self.stack.push(acc),
                     }
                 }
                 Op::AccLocalLocal(op1, op2, s, b, c) => {
@@ -530,7 +505,7 @@ impl<'p> Vm<'p> {
                             set_local!(s, r);
                             ip += 5;
                         }
-                        None => push!(acc),
+                        None => self.stack.push(acc),
                     }
                 }
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
@@ -567,9 +542,9 @@ impl<'p> Vm<'p> {
                     // The first get_local; the covered `LocalGetField` does the rest
                     // when the hit path below does not apply.
                     let x = local!(a);
-                    push!(x);
+                    self.stack.push(x);
                     if let Some(v) = field_get(x, key, &caches[c as usize]) {
-                        push!(v);
+                        self.stack.push(v);
                         ip += 2;
                     }
                 }
@@ -590,20 +565,20 @@ impl<'p> Vm<'p> {
                 }
                 Op::CallDirect(f, argc) => call_direct!(f, argc),
                 Op::LocalLocalCall(a, b, f) => {
-                    push!(local!(a));
-                    push!(local!(b));
+                    self.stack.push(local!(a));
+                    self.stack.push(local!(b));
                     ip += 2;
                     call_direct!(f, 2)
                 }
                 Op::LocalConstCall(bin, a, f, k) => match fuse::fast(bin, local!(a), k) {
                     Some(r) => {
-                        push!(r);
+                        self.stack.push(r);
                         ip += 3;
                         call_direct!(f, 1)
                     }
                     None => {
-                        push!(local!(a));
-                        push!(k);
+                        self.stack.push(local!(a));
+                        self.stack.push(k);
                         ip += 1;
                     }
                 },
@@ -644,7 +619,7 @@ impl<'p> Vm<'p> {
                     } else if let Some(id) = callee.as_builtin() {
                         let v = tri!(self.call_builtin(id, at + 1));
                         self.stack.truncate(at);
-                        push!(v);
+                        self.stack.push(v);
                     } else {
                         throw!(RtError::new(format!("cannot call {}", type_name(callee))));
                     }
@@ -653,7 +628,7 @@ impl<'p> Vm<'p> {
                     let at = self.stack.len() - argc as usize;
                     let v = tri!(self.call_builtin(id, at));
                     self.stack.truncate(at);
-                    push!(v);
+                    self.stack.push(v);
                 }
                 Op::CallBuiltinPop(id, argc) => {
                     let at = self.stack.len() - argc as usize;
@@ -663,7 +638,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::LocalCallBuiltin(a, id) => {
                     // Errors belong to the covered call_builtin.
-                    push!(local!(a));
+                    self.stack.push(local!(a));
                     ip += 1;
                     let at = self.stack.len() - 1;
                     let v = tri!(self.call_builtin(id, at));
@@ -724,11 +699,11 @@ impl<'p> Vm<'p> {
                         None => containers::get_field_cached(x, key, hint).ok(),
                     };
                     if let Some(v) = v {
-                        push!(v);
+                        self.stack.push(v);
                         ip += 1;
                     } else {
                         // Not an object: push it and let the covered get_field fail there.
-                        push!(x);
+                        self.stack.push(x);
                     }
                 }
                 Op::CellGet => {
@@ -742,7 +717,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::GetCapture(i) => {
                     let c = tri!(containers::closure_cell(closure, i as u32));
-                    push!(c);
+                    self.stack.push(c);
                 }
                 Op::Print(_)
                 | Op::Concat(_)

@@ -501,21 +501,3 @@ fn nan_constants_with_odd_bits_are_numbers() {
     let m = module(vec![num(odd)], &[], vec![main]);
     assert_eq!(run(&m, 10), ok("fls NaN num\n"));
 }
-
-/// The dispatch loop's stack accesses are unchecked, so the loader checks
-/// the stack discipline itself, whether or not the caller verified.
-#[test]
-fn broken_stack_discipline_is_rejected() {
-    let m = module(vec![], &[], vec![func("<main>", 0, 0, &[Pop, Halt])]);
-    let got = run(&m, 10);
-    assert_eq!(got.status, 2);
-    assert_eq!(
-        got.err,
-        "error: invalid bytecode: function <main>: stack underflow at 0\n"
-    );
-    // A loop that pushes on every turn reaches its head at two depths.
-    let m = module(vec![], &[], vec![func("<main>", 0, 0, &[PushNil, Jump(0)])]);
-    let got = run(&m, 10);
-    assert_eq!(got.status, 2);
-    assert!(got.err.contains("inconsistent stack depth"), "{}", got.err);
-}

@@ -32,8 +32,6 @@ impl<'p> Vm<'p> {
         let base = self.stack.len() - func.arity as usize;
         self.stack
             .resize(base + func.num_locals as usize, Value::NIL);
-        // The loop's `push!` relies on this room (see `Func::max_stack`).
-        self.stack.reserve(func.max_stack);
         self.frames.push(Frame {
             func: f,
             ip: 0,
