@@ -20,6 +20,7 @@ pub(crate) enum Bin {
     Add,
     Sub,
     Mul,
+    Div,
     Mod,
     Eq,
     Ne,
@@ -35,6 +36,7 @@ impl Bin {
             Op::Add => Bin::Add,
             Op::Sub => Bin::Sub,
             Op::Mul => Bin::Mul,
+            Op::Div => Bin::Div,
             Op::Mod => Bin::Mod,
             Op::Eq => Bin::Eq,
             Op::Ne => Bin::Ne,
@@ -54,7 +56,7 @@ impl Bin {
     }
 }
 
-/// `a OP b` when both are numbers (and, for `%`, the divisor is not zero):
+/// `a OP b` when both are numbers (and, for `/` and `%`, the divisor is not zero):
 /// the same results as the unfused ops' fast paths. `None`: take the
 /// general case.
 #[inline(always)]
@@ -67,6 +69,8 @@ pub(crate) fn fast(op: Bin, a: Value, b: Value) -> Option<Value> {
         Bin::Add => Value::from_f64(x + y),
         Bin::Sub => Value::from_f64(x - y),
         Bin::Mul => Value::from_f64(x * y),
+        Bin::Div if y != 0.0 => Value::from_f64(x / y),
+        Bin::Div => return None,
         Bin::Mod if y != 0.0 => Value::from_f64(ops::fmod(x, y)),
         Bin::Mod => return None,
         Bin::Eq => Value::from_bool(x == y),
@@ -91,36 +95,188 @@ pub(crate) fn general(op: Bin, a: Value, b: Value) -> RtResult<Value> {
         Bin::Add => ops::add(a, b),
         Bin::Sub => ops::sub(a, b),
         Bin::Mul => ops::mul(a, b),
+        Bin::Div => ops::div(a, b),
         Bin::Mod => ops::rem(a, b),
     }
 }
 
-/// Fuse the ops of one function in place (see the module docs).
+/// Fuse the ops of one function in place (see the module docs). Longer
+/// patterns are tried first; every op keeps its original index.
 pub(crate) fn fuse(ops: &mut [Op]) {
     let original = ops.to_vec();
     let at = |i: usize| original.get(i).copied();
     let bin_at = |i: usize| original.get(i).and_then(Bin::of);
+    let cmp_at = |i: usize| bin_at(i).filter(|b| b.is_comparison());
+    // `jump_if t` / `jump_if_not t` at i: (the jump's sense, t).
+    let cond_jump_at = |i: usize| match at(i) {
+        Some(Op::JumpIf(t)) => Some((true, t)),
+        Some(Op::JumpIfNot(t)) => Some((false, t)),
+        _ => None,
+    };
+    let set_local_at = |i: usize| match at(i) {
+        Some(Op::SetLocal(d)) => Some(d),
+        _ => None,
+    };
     for (i, slot) in ops.iter_mut().enumerate() {
-        let fused = match (at(i), at(i + 1), bin_at(i + 2)) {
-            // get_local a; get_local b; OP
-            (Some(Op::GetLocal(a)), Some(Op::GetLocal(b)), Some(bin)) => {
-                Some(Op::LocalLocal(bin, a, b))
+        let fused = match (at(i), at(i + 1)) {
+            _ if fuse_long(&original, i).is_some() => fuse_long(&original, i),
+            (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
+                if bin_at(i + 2).is_some()
+                    && bin_at(i + 3).is_some()
+                    && set_local_at(i + 4).is_some() =>
+            {
+                let (op1, op2) = (
+                    bin_at(i + 2).unwrap_or(Bin::Add),
+                    bin_at(i + 3).unwrap_or(Bin::Add),
+                );
+                set_local_at(i + 4).map(|d| Op::LocalLocalBinSet(op1, op2, b, c, d))
             }
-            // get_local a; push k; OP (k a number)
-            (Some(Op::GetLocal(a)), Some(Op::Push(k)), Some(bin)) if k.is_number() => {
-                Some(Op::LocalConst(bin, a, k))
+            (Some(Op::GetLocal(b)), Some(Op::Push(k)))
+                if k.is_number()
+                    && bin_at(i + 2).is_some()
+                    && bin_at(i + 3).is_some()
+                    && set_local_at(i + 4).is_some() =>
+            {
+                let (op1, op2) = (
+                    bin_at(i + 2).unwrap_or(Bin::Add),
+                    bin_at(i + 3).unwrap_or(Bin::Add),
+                );
+                set_local_at(i + 4).map(|d| Op::LocalConstBinSet(op1, op2, b, d, k))
             }
+            (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
+                if bin_at(i + 2).is_some() && bin_at(i + 3).is_some() =>
+            {
+                let (op1, op2) = (
+                    bin_at(i + 2).unwrap_or(Bin::Add),
+                    bin_at(i + 3).unwrap_or(Bin::Add),
+                );
+                Some(Op::TopLocalLocal(op1, op2, b, c))
+            }
+            (Some(Op::GetLocal(a)), Some(Op::GetLocal(b))) => {
+                if let (Some(bin), Some((when, t))) = (cmp_at(i + 2), cond_jump_at(i + 3)) {
+                    // get_local a; get_local b; COMPARE; jump_if(_not) t
+                    Some(Op::LocalLocalJump(bin, when, a, b, t))
+                } else if let (Some(bin), Some(d)) = (bin_at(i + 2), set_local_at(i + 3)) {
+                    // get_local a; get_local b; OP; set_local d
+                    Some(Op::LocalLocalSet(bin, a, b, d))
+                } else if let Some(bin) = bin_at(i + 2) {
+                    // get_local a; get_local b; OP
+                    Some(Op::LocalLocal(bin, a, b))
+                } else {
+                    match (at(i + 2), at(i + 3)) {
+                        (Some(Op::Index), _) => Some(Op::IndexLocals(a, b)),
+                        (Some(Op::GetLocal(c)), Some(Op::SetIndex)) => {
+                            Some(Op::SetIndexLocals(a, b, c))
+                        }
+                        (Some(Op::Push(k)), Some(Op::SetIndex)) => {
+                            Some(Op::SetIndexLocalsConst(a, b, k))
+                        }
+                        _ => None,
+                    }
+                }
+            }
+            // get_local a; push k; ... with a number k
+            (Some(Op::GetLocal(a)), Some(Op::Push(k))) if k.is_number() => {
+                let short_target = |(when, t): (bool, u32)| Some((when, u16::try_from(t).ok()?));
+                let jump = cond_jump_at(i + 3).and_then(short_target);
+                if let (Some(bin), Some((when, t))) = (cmp_at(i + 2), jump) {
+                    Some(Op::LocalConstJump(bin, when, a, t, k))
+                } else if let (Some(bin), Some(d)) = (bin_at(i + 2), set_local_at(i + 3)) {
+                    Some(Op::LocalConstSet(bin, a, d, k))
+                } else {
+                    bin_at(i + 2).map(|bin| Op::LocalConst(bin, a, k))
+                }
+            }
+            // get_local a; get_field k
+            (Some(Op::GetLocal(a)), Some(Op::GetField(c, k))) => Some(Op::LocalGetField(a, c, k)),
             // get_local a; set_local b
-            (Some(Op::GetLocal(a)), Some(Op::SetLocal(b)), _) => Some(Op::MoveLocal(a, b)),
-            // COMPARE; jump_if / jump_if_not
-            _ => match (bin_at(i).filter(|b| b.is_comparison()), at(i + 1)) {
-                (Some(bin), Some(Op::JumpIf(t))) => Some(Op::CompareJump(bin, true, t)),
-                (Some(bin), Some(Op::JumpIfNot(t))) => Some(Op::CompareJump(bin, false, t)),
+            (Some(Op::GetLocal(a)), Some(Op::SetLocal(b))) => Some(Op::MoveLocal(a, b)),
+            // get_local x; OP [; set_local d]
+            (Some(Op::GetLocal(x)), _) => match (bin_at(i + 1), set_local_at(i + 2)) {
+                (Some(bin), Some(d)) => Some(Op::TopLocalSet(bin, x, d)),
+                (Some(bin), None) => Some(Op::TopLocal(bin, x)),
+                _ => None,
+            },
+            // push k; OP with a number k
+            (Some(Op::Push(k)), _) if k.is_number() => {
+                bin_at(i + 1).map(|bin| Op::TopConst(bin, k))
+            }
+            _ => match (bin_at(i), cond_jump_at(i + 1), at(i + 1)) {
+                // COMPARE; jump_if(_not) t
+                (Some(bin), Some((when, t)), _) if bin.is_comparison() => {
+                    Some(Op::CompareJump(bin, when, t))
+                }
+                // OP; set_local d
+                (Some(bin), _, Some(Op::SetLocal(d))) => Some(Op::BinSet(bin, d)),
+                // OP; set_field k
+                (Some(bin), _, Some(Op::SetField(c, k))) => Some(Op::BinSetField(bin, c, k)),
                 _ => None,
             },
         };
         if let Some(f) = fused {
             *slot = f;
         }
+    }
+}
+
+/// The longest patterns (loop steps and tests, accumulations), tried
+/// before the others at index `i` of the unfused ops.
+fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
+    use Op::*;
+    let rest = &original[i..];
+    let bin = |k: usize| rest.get(k).and_then(Bin::of);
+    let bins = |k: usize| Some((bin(k)?, bin(k + 1)?));
+    let short = |t: u32| u16::try_from(t).ok();
+    match *rest {
+        // The step of a range loop `v <- a..b`.
+        [GetLocal(x), GetLocal(end), Eq, JumpIf(exit), GetLocal(x2), GetLocal(step), Add, SetLocal(x3), Jump(top), ..]
+            if x == x2 && x == x3 =>
+        {
+            let top_ops = original.get(top as usize..top as usize + 2);
+            match (top_ops, short(exit), short(top)) {
+                (Some(&[GetLocal(x4), SetLocal(v)]), Some(exit), Some(top)) if x4 == x => {
+                    Some(RangeStepMove(x, end, step, v, exit, top))
+                }
+                _ => Some(RangeStep(x, end, step, exit, top)),
+            }
+        }
+        // s = s OP2 (b OP1 k)
+        [GetLocal(s), GetLocal(b), Push(k), _, _, SetLocal(d), ..] if s == d && k.is_number() => {
+            bins(3).map(|(op1, op2)| AccLocalConst(op1, op2, s, b, k))
+        }
+        // s = s OP2 (b OP1 c)
+        [GetLocal(s), GetLocal(b), GetLocal(c), _, _, SetLocal(d), ..] if s == d => {
+            bins(3).map(|(op1, op2)| AccLocalLocal(op1, op2, s, b, c))
+        }
+        // d = a OP b; jump t
+        [GetLocal(a), GetLocal(b), _, SetLocal(d), Jump(t), ..] => {
+            bin(2).map(|op| LocalLocalSetJump(op, a, b, d, t))
+        }
+        // d = a OP k; jump t
+        [GetLocal(a), Push(k), _, SetLocal(d), Jump(t), ..] if k.is_number() => {
+            Some(LocalConstSetJump(bin(2)?, a, d, short(t)?, k))
+        }
+        // Calls and returns.
+        [GetLocal(a), GetLocal(b), CallDirect(f, 2), ..] => Some(LocalLocalCall(a, b, f)),
+        [GetLocal(a), Push(k), _, CallDirect(f, 1), ..] if k.is_number() => {
+            bin(2).map(|op| LocalConstCall(op, a, f, k))
+        }
+        [GetLocal(a), Ret, ..] => Some(RetLocal(a)),
+        [_, Ret, ..] => bin(0).map(BinRet),
+        [CallBuiltin(id, argc), Pop, ..] => Some(CallBuiltinPop(id, argc)),
+        [GetLocal(a), CallBuiltin(id, 1), ..] => Some(LocalCallBuiltin(a, id)),
+        [GetLocal(a), JumpIf(t), ..] => Some(LocalJump(a, true, t)),
+        [GetLocal(a), JumpIfNot(t), ..] => Some(LocalJump(a, false, t)),
+        // a; a.k
+        [GetLocal(a), GetLocal(a2), GetField(c, k), ..] if a == a2 => {
+            Some(DupLocalGetField(a, c, k))
+        }
+        // The test of `x <- xs`.
+        [GetLocal(i), GetLocal(xs), Len, Lt, JumpIfNot(exit), ..] => {
+            Some(ListLoopTest(i, xs, exit))
+        }
+        // d = xs[i]
+        [GetLocal(xs), GetLocal(i), Index, SetLocal(d), ..] => Some(IndexLocalsSet(xs, i, d)),
+        _ => None,
     }
 }

@@ -11,6 +11,7 @@
 //! no printing: those are `ilusm-runtime`'s, shared with the native back
 //! end, so both paths give one meaning and identical error reports.
 
+mod fast;
 mod fuse;
 mod load;
 mod vm;

@@ -55,10 +55,11 @@ pub(crate) enum Op {
     MakeObject(u16),
     Index,
     SetIndex,
-    /// The field name, a string value.
-    GetField(Value),
-    SetField(Value),
-    GetFieldOpt(Value),
+    /// The inline-cache slot of this access site (an index into
+    /// [`Program::caches`]) and the field name, a string value.
+    GetField(u32, Value),
+    SetField(u32, Value),
+    GetFieldOpt(u32, Value),
     IndexOpt,
     MakeCell,
     CellGet,
@@ -78,6 +79,80 @@ pub(crate) enum Op {
     MoveLocal(u16, u16),
     /// `COMPARE; jump_if t` (`true`) or `COMPARE; jump_if_not t` (`false`).
     CompareJump(Bin, bool, u32),
+    /// `OP; set_local d`.
+    BinSet(Bin, u16),
+    /// `get_local a; get_local b; OP; set_local d`.
+    LocalLocalSet(Bin, u16, u16, u16),
+    /// `get_local a; push k; OP; set_local d` with a number k.
+    LocalConstSet(Bin, u16, u16, Value),
+    /// `get_local a; get_local b; COMPARE; jump_if(_not) t` (as in `CompareJump`).
+    LocalLocalJump(Bin, bool, u16, u16, u32),
+    /// `get_local a; push k; COMPARE; jump_if(_not) t` with a number k; the
+    /// target is narrowed to u16 to keep the op two words (not fused otherwise).
+    LocalConstJump(Bin, bool, u16, u16, Value),
+    /// `get_local a; get_local b; index`.
+    IndexLocals(u16, u16),
+    /// `get_local a; get_local b; get_local c; set_index`.
+    SetIndexLocals(u16, u16, u16),
+    /// `get_local a; get_local b; push k; set_index`.
+    SetIndexLocalsConst(u16, u16, Value),
+    /// `get_local a; get_field k` (cache slot, name as in `GetField`).
+    LocalGetField(u16, u32, Value),
+    /// `get_local b; get_local c; OP1; OP2; set_local d`: `d = x OP2 (b OP1 c)`
+    /// with x the stack top.
+    LocalLocalBinSet(Bin, Bin, u16, u16, u16),
+    /// `get_local b; push k; OP1; OP2; set_local d` with a number k.
+    LocalConstBinSet(Bin, Bin, u16, u16, Value),
+    /// `get_local x; OP`: the stack top OP local x.
+    TopLocal(Bin, u16),
+    /// `get_local x; OP; set_local d`.
+    TopLocalSet(Bin, u16, u16),
+    /// `push k; OP` with a number k.
+    TopConst(Bin, Value),
+    /// `OP; set_field k` (cache slot, name as in `SetField`).
+    BinSetField(Bin, u32, Value),
+    /// The step of a range loop: `get_local i; get_local end; eq; jump_if
+    /// exit; get_local i; get_local step; add; set_local i; jump top`
+    /// (operands: i, end, step, exit, top).
+    RangeStep(u16, u16, u16, u32, u32),
+    /// `RangeStep` whose `top` starts with `get_local i; set_local v` (the
+    /// loop variable's copy): operands i, end, step, v, exit, top (targets
+    /// narrowed to u16 to keep the op two words; not fused otherwise).
+    RangeStepMove(u16, u16, u16, u16, u16, u16),
+    /// `get_local s; get_local b; push k; OP1; OP2; set_local s`:
+    /// `s = s OP2 (b OP1 k)` with a number k.
+    AccLocalConst(Bin, Bin, u16, u16, Value),
+    /// `get_local s; get_local b; get_local c; OP1; OP2; set_local s`.
+    AccLocalLocal(Bin, Bin, u16, u16, u16),
+    /// `get_local a; get_local b; OP; set_local d; jump t`.
+    LocalLocalSetJump(Bin, u16, u16, u16, u32),
+    /// `get_local a; push k; OP; set_local d; jump t` with a number k
+    /// (operands a, d, t; t narrowed to u16).
+    LocalConstSetJump(Bin, u16, u16, u16, Value),
+    /// The test of a loop over a list: `get_local i; get_local xs; len; lt;
+    /// jump_if_not exit`.
+    ListLoopTest(u16, u16, u32),
+    /// `get_local xs; get_local i; index; set_local d`.
+    IndexLocalsSet(u16, u16, u16),
+    /// `get_local b; get_local c; OP1; OP2`: `top OP2 (b OP1 c)`.
+    TopLocalLocal(Bin, Bin, u16, u16),
+    /// `get_local a; get_local a; get_field k` (the object of an update
+    /// `a.k = a.k ...`; cache slot, name as in `GetField`).
+    DupLocalGetField(u16, u32, Value),
+    /// `get_local a; get_local b; call_direct f, 2`.
+    LocalLocalCall(u16, u16, u32),
+    /// `get_local a; push k; OP; call_direct f, 1` with a number k.
+    LocalConstCall(Bin, u16, u32, Value),
+    /// `get_local a; ret`.
+    RetLocal(u16),
+    /// `OP; ret`.
+    BinRet(Bin),
+    /// `call_builtin id, argc; pop` (a builtin called for its effect).
+    CallBuiltinPop(u16, u8),
+    /// `get_local a; call_builtin id, 1`.
+    LocalCallBuiltin(u16, u16),
+    /// `get_local a; jump_if t` (`true`) or `get_local a; jump_if_not t`.
+    LocalJump(u16, bool, u32),
 }
 
 // The dispatch loop copies ops around: keep them two words.
@@ -98,6 +173,10 @@ pub(crate) struct Func {
 /// A loaded program.
 pub(crate) struct Program {
     pub funcs: Vec<Func>,
+    /// One inline cache per field access site (`GetField` & co.): the
+    /// entry position where that site last found its key (`u32::MAX`:
+    /// none yet), for `containers::get_field_cached`/`set_field_cached`.
+    pub caches: Box<[std::cell::Cell<u32>]>,
     pub global_names: Vec<String>,
     pub entry: u32,
 }
@@ -145,6 +224,7 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         return Err(format!("entry function {} does not exist", module.entry));
     }
     let mut funcs = Vec::with_capacity(module.functions.len());
+    let mut num_caches = 0u32;
     for f in &module.functions {
         let fail = |msg: String| format!("function {}: {msg}", f.name);
         let mut decoded = Vec::new();
@@ -251,10 +331,12 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
                     let is_str = key.is_some_and(|v| heap::str_of(v).is_some());
                     check(is_str, "field name constant", k as u64)?;
                     let key = key.unwrap_or(Value::NIL);
+                    let slot = num_caches;
+                    num_caches += 1;
                     match instr {
-                        Instr::GetField(_) => Op::GetField(key),
-                        Instr::SetField(_) => Op::SetField(key),
-                        _ => Op::GetFieldOpt(key),
+                        Instr::GetField(_) => Op::GetField(slot, key),
+                        Instr::SetField(_) => Op::SetField(slot, key),
+                        _ => Op::GetFieldOpt(slot, key),
                     }
                 }
                 Instr::IndexOpt => Op::IndexOpt,
@@ -299,6 +381,9 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
     }
     Ok(Program {
         funcs,
+        caches: (0..num_caches)
+            .map(|_| std::cell::Cell::new(u32::MAX))
+            .collect(),
         global_names: module.globals.clone(),
         entry: module.entry,
     })

@@ -6,18 +6,18 @@
 //! The dispatch loop ([`Vm::run_loop`]) keeps the current function's code,
 //! instruction index and base in locals, and handles numbers and booleans
 //! inline; every other case calls the runtime's general case. Builtins that
-//! call back into ilusm code re-enter the loop through the [`Caller`] impl;
+//! call back into ilusm code re-enter the loop through the `Caller` impl
+//! (`support.rs`, with the other cold parts);
 //! each loop invocation runs until the frame it was started for returns.
 
-use ilusm_runtime::builtins::{self, Caller};
 use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
-use ilusm_runtime::print::{self, type_name};
+use ilusm_runtime::print::type_name;
 use ilusm_runtime::{containers, heap};
 use ilusm_runtime::{ops, RtError, RtResult, Value};
 
+use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
 use crate::load::{Op, Program};
-use ilusm_runtime::range;
 
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -42,119 +42,7 @@ pub(crate) struct Vm<'p> {
     max_depth: u64,
 }
 
-/// Arguments copied off the stack for a builtin (which may re-enter the VM
-/// and so cannot borrow the stack).
-enum Args {
-    Small([Value; 8], usize),
-    Large(Vec<Value>),
-}
-
-impl Args {
-    fn new(from: &[Value]) -> Args {
-        if from.len() <= 8 {
-            let mut a = [Value::NIL; 8];
-            a[..from.len()].copy_from_slice(from);
-            Args::Small(a, from.len())
-        } else {
-            Args::Large(from.to_vec())
-        }
-    }
-
-    fn as_slice(&self) -> &[Value] {
-        match self {
-            Args::Small(a, n) => &a[..*n],
-            Args::Large(v) => v,
-        }
-    }
-}
-
 impl<'p> Vm<'p> {
-    pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
-        Vm {
-            prog,
-            stack: Vec::with_capacity(1024),
-            frames: Vec::with_capacity(64),
-            globals: vec![Value::UNASSIGNED; prog.global_names.len()],
-            max_depth,
-        }
-    }
-
-    /// Record the frames of this loop invocation (those above `stop`) in the
-    /// error's trace and drop them. `ip` is the running frame's next
-    /// instruction, so `ip - 1` is the one that failed.
-    #[cold]
-    fn unwind(&mut self, mut e: Box<RtError>, ip: usize, stop: usize) -> Box<RtError> {
-        if let Some(top) = self.frames.last_mut() {
-            top.ip = ip;
-        }
-        let trace_locals = crate::trace_locals();
-        for fr in self.frames[stop..].iter().rev() {
-            let pc = self.prog.funcs[fr.func as usize].pcs[fr.ip - 1];
-            e.trace.push((fr.func, pc));
-            if trace_locals {
-                // Frames of outer loop invocations (a `try` callback's
-                // caller...) come later; keep `locals` aligned with `trace`.
-                e.locals.resize(e.trace.len() - 1, String::new());
-                e.locals.push(self.frame_locals(fr));
-            }
-        }
-        self.frames.truncate(stop);
-        e
-    }
-
-    /// `name = value, ...` for the named locals of frame `fr` (cells show
-    /// their contents; each value is cut at 60 characters).
-    #[cold]
-    fn frame_locals(&self, fr: &Frame) -> String {
-        let func = &self.prog.funcs[fr.func as usize];
-        let mut out = String::new();
-        for (slot, name) in func.local_names.iter().enumerate() {
-            let Some(&v) = self.stack.get(fr.base + slot) else {
-                break;
-            };
-            if name.is_empty() {
-                continue;
-            }
-            let v = if heap::kind(v) == Some(heap::Kind::Cell) {
-                containers::cell_get(v).unwrap_or(v)
-            } else {
-                v
-            };
-            let mut text = String::new();
-            print::repr(v, &mut text);
-            if text.chars().count() > 60 {
-                text = text.chars().take(57).collect::<String>() + "...";
-            }
-            if !out.is_empty() {
-                out.push_str(", ");
-            }
-            out.push_str(name);
-            out.push_str(" = ");
-            out.push_str(&text);
-        }
-        out
-    }
-
-    /// Push a frame for function `f` (run as `closure`, or nil) whose
-    /// `argc` arguments are the top of the stack; `ret_sp` is the stack
-    /// length to restore on return.
-    #[inline]
-    fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) -> usize {
-        let func = &self.prog.funcs[f as usize];
-        let base = self.stack.len() - func.arity as usize;
-        for _ in func.arity as u16..func.num_locals {
-            self.stack.push(Value::NIL);
-        }
-        self.frames.push(Frame {
-            func: f,
-            ip: 0,
-            base,
-            ret_sp,
-            closure,
-        });
-        base
-    }
-
     /// Run from the top frame until the frame at index `stop` returns; its
     /// result is the result.
     fn run_loop(&mut self, stop: usize) -> RtResult<Value> {
@@ -165,6 +53,7 @@ impl<'p> Vm<'p> {
         let mut ip = top.ip;
         let mut base = top.base;
         let mut closure = top.closure;
+        let caches = &prog.caches[..];
 
         macro_rules! throw {
             ($e:expr) => {
@@ -178,6 +67,26 @@ impl<'p> Vm<'p> {
                     Err(e) => throw!(e),
                 }
             };
+        }
+        // Local slot access without bounds checks: `load` checked every
+        // slot operand against the function's `num_locals`, `enter` gave
+        // the frame that many slots from `base`, and verified code never pops
+        // below them, so `base + l < self.stack.len()` while the frame runs.
+        macro_rules! local {
+            ($l:expr) => {{
+                let i = base + $l as usize;
+                debug_assert!(i < self.stack.len());
+                // SAFETY: see above.
+                unsafe { *self.stack.as_ptr().add(i) }
+            }};
+        }
+        macro_rules! set_local {
+            ($l:expr, $v:expr) => {{
+                let (i, v) = (base + $l as usize, $v);
+                debug_assert!(i < self.stack.len());
+                // SAFETY: see `local!`.
+                unsafe { *self.stack.as_mut_ptr().add(i) = v }
+            }};
         }
         macro_rules! pop {
             () => {
@@ -233,6 +142,82 @@ impl<'p> Vm<'p> {
                 }
             }};
         }
+        // A fused op whose first two covered ops push `x` and `y` (locals or
+        // a constant): `$fast(x, y)` is `Some` on its fast path, whose result
+        // `$done` uses; `None`: push both and continue at the covered op
+        // that consumes them (the third of the sequence).
+        macro_rules! two {
+            ($x:expr, $y:expr, $fast:expr, |$r:pat_param| $done:expr) => {{
+                let (x, y) = ($x, $y);
+                match $fast(x, y) {
+                    Some($r) => $done,
+                    None => {
+                        self.stack.push(x);
+                        self.stack.push(y);
+                        ip += 1;
+                    }
+                }
+            }};
+        }
+        // A fused `get_local b; get_local c/push k; OP1; OP2; set_local d`
+        // (`d = top OP2 (b OP1 c)`): the number fast path pops the top and
+        // skips the four covered ops; otherwise push the operands and
+        // continue at the covered `OP1`.
+        macro_rules! fused_bin_set {
+            ($op1:expr, $op2:expr, $y:expr, $z:expr, $d:expr) => {{
+                let (y, z) = ($y, $z);
+                let n = self.stack.len();
+                let x = self.stack[n - 1];
+                match fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r)) {
+                    Some(r) => {
+                        self.stack.truncate(n - 1);
+                        set_local!($d, r);
+                        ip += 4;
+                    }
+                    None => {
+                        self.stack.push(y);
+                        self.stack.push(z);
+                        ip += 1;
+                    }
+                }
+            }};
+        }
+        // Enter function `f`, whose `argc` arguments are on the stack; `ip`
+        // is already the caller's return point (after its call op).
+        macro_rules! call_direct {
+            ($f:expr, $argc:expr) => {{
+                let f = $f;
+                if self.frames.len() as u64 > max_depth {
+                    throw!(stack_overflow(max_depth));
+                }
+                self.frames.last_mut().expect("caller frame").ip = ip;
+                let ret_sp = self.stack.len() - $argc as usize;
+                let (b, func) = self.enter(f, ret_sp, Value::NIL);
+                base = b;
+                code = &func.ops;
+                ip = 0;
+                closure = Value::NIL;
+            }};
+        }
+        // Return `result`, which is a value on the stack at or above the
+        // returning frame's `ret_sp` (so storing it there needs no push).
+        macro_rules! ret {
+            ($result:expr) => {{
+                let result = $result;
+                let done = self.frames.pop().expect("returning frame");
+                if self.frames.len() == stop {
+                    self.stack.truncate(done.ret_sp);
+                    return Ok(result);
+                }
+                self.stack[done.ret_sp] = result;
+                self.stack.truncate(done.ret_sp + 1);
+                let caller = *self.frames.last().expect("caller frame");
+                code = &prog.funcs[caller.func as usize].ops;
+                ip = caller.ip;
+                base = caller.base;
+                closure = caller.closure;
+            }};
+        }
         macro_rules! truthy {
             ($v:expr) => {{
                 let v = $v;
@@ -247,7 +232,12 @@ impl<'p> Vm<'p> {
         }
 
         loop {
-            let op = code[ip];
+            debug_assert!(ip < code.len());
+            // SAFETY: `load` checked that every jump targets an op of this
+            // function and that its last op is `ret`, `halt` or `jump`; a
+            // fused op only skips ops it covers, never a function's last.
+            // So `ip` always indexes `code`.
+            let op = unsafe { *code.get_unchecked(ip) };
             ip += 1;
             match op {
                 Op::Push(v) => self.stack.push(v),
@@ -259,12 +249,12 @@ impl<'p> Vm<'p> {
                     self.stack.push(v);
                 }
                 Op::GetLocal(l) => {
-                    let v = self.stack[base + l as usize];
+                    let v = local!(l);
                     self.stack.push(v);
                 }
                 Op::SetLocal(l) => {
                     let v = pop!();
-                    self.stack[base + l as usize] = v;
+                    set_local!(l, v);
                 }
                 Op::GetGlobal(g) => {
                     let v = self.globals[g as usize];
@@ -330,16 +320,10 @@ impl<'p> Vm<'p> {
                         ops::ne(a, b)
                     };
                 }
-                Op::LocalLocal(bin, a, b) => {
-                    fused_binop!(
-                        bin,
-                        self.stack[base + a as usize],
-                        self.stack[base + b as usize]
-                    )
-                }
-                Op::LocalConst(bin, a, k) => fused_binop!(bin, self.stack[base + a as usize], k),
+                Op::LocalLocal(bin, a, b) => fused_binop!(bin, local!(a), local!(b)),
+                Op::LocalConst(bin, a, k) => fused_binop!(bin, local!(a), k),
                 Op::MoveLocal(a, b) => {
-                    self.stack[base + b as usize] = self.stack[base + a as usize];
+                    set_local!(b, local!(a));
                     ip += 1;
                 }
                 Op::CompareJump(bin, when, t) => {
@@ -353,6 +337,215 @@ impl<'p> Vm<'p> {
                         ip = t as usize;
                     } else {
                         ip += 1;
+                    }
+                }
+                Op::BinSet(bin, d) => {
+                    // Read in place: the operands stay rooted during the general case.
+                    let n = self.stack.len();
+                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    self.stack.truncate(n - 2);
+                    set_local!(d, r);
+                    ip += 1;
+                }
+                Op::LocalLocalSet(bin, a, b, d) => {
+                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
+                        set_local!(d, r);
+                        ip += 3;
+                    })
+                }
+                Op::LocalConstSet(bin, a, d, k) => {
+                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
+                        set_local!(d, r);
+                        ip += 3;
+                    })
+                }
+                Op::LocalLocalJump(bin, when, a, b, t) => {
+                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
+                        ip = if (r == Value::TRUE) == when {
+                            t as usize
+                        } else {
+                            ip + 3
+                        };
+                    })
+                }
+                Op::LocalConstJump(bin, when, a, t, k) => {
+                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
+                        ip = if (r == Value::TRUE) == when {
+                            t as usize
+                        } else {
+                            ip + 3
+                        };
+                    })
+                }
+                Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
+                    self.stack.push(v);
+                    ip += 2;
+                }),
+                Op::SetIndexLocals(a, b, c) => {
+                    let v = local!(c);
+                    let set = |x, i| list_set(x, i, v).then_some(());
+                    two!(local!(a), local!(b), set, |_r| ip += 3)
+                }
+                Op::SetIndexLocalsConst(a, b, k) => {
+                    let set = |x, i| list_set(x, i, k).then_some(());
+                    two!(local!(a), local!(b), set, |_r| ip += 3)
+                }
+                Op::LocalLocalBinSet(op1, op2, b, c, d) => {
+                    fused_bin_set!(op1, op2, local!(b), local!(c), d)
+                }
+                Op::LocalConstBinSet(op1, op2, b, d, k) => {
+                    fused_bin_set!(op1, op2, local!(b), k, d)
+                }
+                Op::TopLocal(bin, x) => {
+                    let y = local!(x);
+                    let t = top!();
+                    match fuse::fast(bin, *t, y) {
+                        Some(r) => {
+                            *t = r;
+                            ip += 1;
+                        }
+                        None => self.stack.push(y),
+                    }
+                }
+                Op::TopLocalSet(bin, x, d) => {
+                    let y = local!(x);
+                    let n = self.stack.len();
+                    match fuse::fast(bin, self.stack[n - 1], y) {
+                        Some(r) => {
+                            self.stack.truncate(n - 1);
+                            set_local!(d, r);
+                            ip += 2;
+                        }
+                        None => self.stack.push(y),
+                    }
+                }
+                Op::TopConst(bin, k) => {
+                    let t = top!();
+                    match fuse::fast(bin, *t, k) {
+                        Some(r) => {
+                            *t = r;
+                            ip += 1;
+                        }
+                        None => self.stack.push(k),
+                    }
+                }
+                Op::BinSetField(bin, c, key) => {
+                    // Stack: object, a, b. The operator's errors are this op's
+                    // own; a failed store continues at the covered set_field.
+                    let n = self.stack.len();
+                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    if field_set(self.stack[n - 3], key, r, &caches[c as usize]) {
+                        self.stack.truncate(n - 3);
+                        ip += 1;
+                    } else {
+                        self.stack.truncate(n - 1);
+                        self.stack[n - 2] = r;
+                    }
+                }
+                Op::RangeStep(x, end, step, exit, top) => {
+                    let (v, e) = (local!(x), local!(end));
+                    if v.is_number() && e.is_number() {
+                        if v.to_f64_unchecked() == e.to_f64_unchecked() {
+                            ip = exit as usize;
+                        } else if let Some(r) = fuse::fast(fuse::Bin::Add, v, local!(step)) {
+                            set_local!(x, r);
+                            ip = top as usize;
+                        } else {
+                            // Not a number step: the covered increment's general case.
+                            ip += 3;
+                        }
+                    } else {
+                        self.stack.push(v);
+                        self.stack.push(e);
+                        ip += 1;
+                    }
+                }
+                Op::RangeStepMove(x, end, step, v, exit, top) => {
+                    let (i, e) = (local!(x), local!(end));
+                    if i.is_number() && e.is_number() {
+                        if i.to_f64_unchecked() == e.to_f64_unchecked() {
+                            ip = exit as usize;
+                        } else if let Some(r) = fuse::fast(fuse::Bin::Add, i, local!(step)) {
+                            // The increment, the jump, and the move at `top`.
+                            set_local!(x, r);
+                            set_local!(v, r);
+                            ip = top as usize + 2;
+                        } else {
+                            ip += 3;
+                        }
+                    } else {
+                        self.stack.push(i);
+                        self.stack.push(e);
+                        ip += 1;
+                    }
+                }
+                Op::AccLocalConst(op1, op2, s, b, k) => {
+                    let acc = local!(s);
+                    match fuse::fast(op1, local!(b), k).and_then(|r| fuse::fast(op2, acc, r)) {
+                        Some(r) => {
+                            set_local!(s, r);
+                            ip += 5;
+                        }
+                        None => self.stack.push(acc),
+                    }
+                }
+                Op::AccLocalLocal(op1, op2, s, b, c) => {
+                    let acc = local!(s);
+                    let r1 = fuse::fast(op1, local!(b), local!(c));
+                    match r1.and_then(|r| fuse::fast(op2, acc, r)) {
+                        Some(r) => {
+                            set_local!(s, r);
+                            ip += 5;
+                        }
+                        None => self.stack.push(acc),
+                    }
+                }
+                Op::LocalLocalSetJump(bin, a, b, d, t) => {
+                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
+                        set_local!(d, r);
+                        ip = t as usize;
+                    })
+                }
+                Op::LocalConstSetJump(bin, a, d, t, k) => {
+                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
+                        set_local!(d, r);
+                        ip = t as usize;
+                    })
+                }
+                Op::ListLoopTest(i, xs, exit) => {
+                    let test = |v: Value, l| Some(v.as_f64()? < list_len(l)? as f64);
+                    two!(local!(i), local!(xs), test, |more| {
+                        ip = if more { ip + 4 } else { exit as usize };
+                    })
+                }
+                Op::IndexLocalsSet(xs, i, d) => two!(local!(xs), local!(i), list_get, |v| {
+                    set_local!(d, v);
+                    ip += 3;
+                }),
+                Op::TopLocalLocal(op1, op2, b, c) => {
+                    let x = *top!();
+                    let fast = |y, z| fuse::fast(op2, x, fuse::fast(op1, y, z)?);
+                    two!(local!(b), local!(c), fast, |r| {
+                        *top!() = r;
+                        ip += 3;
+                    })
+                }
+                Op::DupLocalGetField(a, c, key) => {
+                    // The first get_local; the covered `LocalGetField` does the rest
+                    // when the hit path below does not apply.
+                    let x = local!(a);
+                    self.stack.push(x);
+                    if let Some(v) = field_get(x, key, &caches[c as usize]) {
+                        self.stack.push(v);
+                        ip += 2;
                     }
                 }
                 Op::Lt => compare!(<, ops::lt),
@@ -370,28 +563,34 @@ impl<'p> Vm<'p> {
                         ip = t as usize;
                     }
                 }
-                Op::Print(n) => {
-                    let at = self.stack.len() - n as usize;
-                    print::prn(&self.stack[at..]);
-                    self.stack.truncate(at);
-                    self.stack.push(Value::NIL);
+                Op::CallDirect(f, argc) => call_direct!(f, argc),
+                Op::LocalLocalCall(a, b, f) => {
+                    self.stack.push(local!(a));
+                    self.stack.push(local!(b));
+                    ip += 2;
+                    call_direct!(f, 2)
                 }
-                Op::Concat(n) => {
-                    let at = self.stack.len() - n as usize;
-                    let v = tri!(ops::concat(&self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
-                Op::CallDirect(f, argc) => {
-                    if self.frames.len() as u64 > max_depth {
-                        throw!(stack_overflow(max_depth));
+                Op::LocalConstCall(bin, a, f, k) => match fuse::fast(bin, local!(a), k) {
+                    Some(r) => {
+                        self.stack.push(r);
+                        ip += 3;
+                        call_direct!(f, 1)
                     }
-                    self.frames.last_mut().expect("caller frame").ip = ip;
-                    let ret_sp = self.stack.len() - argc as usize;
-                    base = self.enter(f, ret_sp, Value::NIL);
-                    code = &prog.funcs[f as usize].ops;
-                    ip = 0;
-                    closure = Value::NIL;
+                    None => {
+                        self.stack.push(local!(a));
+                        self.stack.push(k);
+                        ip += 1;
+                    }
+                },
+                Op::RetLocal(a) => ret!(local!(a)),
+                Op::BinRet(bin) => {
+                    let n = self.stack.len();
+                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let r = match fuse::fast(bin, a, b) {
+                        Some(r) => r,
+                        None => tri!(fuse::general(bin, a, b)),
+                    };
+                    ret!(r)
                 }
                 Op::Call(argc) => {
                     let at = self.stack.len() - argc as usize - 1;
@@ -413,14 +612,13 @@ impl<'p> Vm<'p> {
                             throw!(stack_overflow(max_depth));
                         }
                         self.frames.last_mut().expect("caller frame").ip = ip;
-                        base = self.enter(f, at, callee_closure);
+                        base = self.enter(f, at, callee_closure).0;
                         code = &callee_fn.ops;
                         ip = 0;
                         closure = callee_closure;
                     } else if let Some(id) = callee.as_builtin() {
-                        let args = Args::new(&self.stack[at + 1..]);
+                        let v = tri!(self.call_builtin(id, at + 1));
                         self.stack.truncate(at);
-                        let v = tri!(builtins::call(id, args.as_slice(), self));
                         self.stack.push(v);
                     } else {
                         throw!(RtError::new(format!("cannot call {}", type_name(callee))));
@@ -428,25 +626,32 @@ impl<'p> Vm<'p> {
                 }
                 Op::CallBuiltin(id, argc) => {
                     let at = self.stack.len() - argc as usize;
-                    let args = Args::new(&self.stack[at..]);
+                    let v = tri!(self.call_builtin(id, at));
                     self.stack.truncate(at);
-                    let v = tri!(builtins::call(id, args.as_slice(), self));
                     self.stack.push(v);
                 }
-                Op::Ret => {
-                    let result = pop!();
-                    let done = self.frames.pop().expect("returning frame");
-                    self.stack.truncate(done.ret_sp);
-                    if self.frames.len() == stop {
-                        return Ok(result);
-                    }
-                    self.stack.push(result);
-                    let caller = *self.frames.last().expect("caller frame");
-                    code = &prog.funcs[caller.func as usize].ops;
-                    ip = caller.ip;
-                    base = caller.base;
-                    closure = caller.closure;
+                Op::CallBuiltinPop(id, argc) => {
+                    let at = self.stack.len() - argc as usize;
+                    tri!(self.call_builtin(id, at));
+                    self.stack.truncate(at);
+                    ip += 1;
                 }
+                Op::LocalCallBuiltin(a, id) => {
+                    // Errors belong to the covered call_builtin.
+                    self.stack.push(local!(a));
+                    ip += 1;
+                    let at = self.stack.len() - 1;
+                    let v = tri!(self.call_builtin(id, at));
+                    self.stack[at] = v;
+                }
+                Op::LocalJump(a, when, t) => {
+                    ip = if truthy!(local!(a)) == when {
+                        t as usize
+                    } else {
+                        ip + 1
+                    };
+                }
+                Op::Ret => ret!(*top!()),
                 Op::Halt => {
                     // Ends this loop invocation (for `<main>`, the program).
                     let sp = self.frames[stop].ret_sp;
@@ -454,57 +659,52 @@ impl<'p> Vm<'p> {
                     self.stack.truncate(sp);
                     return Ok(Value::NIL);
                 }
-                Op::MakeList(n) => {
-                    let at = self.stack.len() - n as usize;
-                    let v = tri!(containers::make_list_checked(&self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
-                Op::MakeObject(n) => {
-                    let at = self.stack.len() - 2 * n as usize;
-                    let v = tri!(containers::make_object(&self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
                 Op::Index => {
                     let i = pop!();
                     let t = top!();
-                    *t = match (heap::list(*t), i.as_f64()) {
-                        (Some(l), Some(n))
-                            if n >= 0.0 && n < l.len() as f64 && n.fract() == 0.0 =>
-                        {
-                            l.get(n as usize).unwrap_or(Value::NIL)
-                        }
-                        _ => tri!(containers::index(*t, i)),
+                    *t = match list_get(*t, i) {
+                        Some(v) => v,
+                        None => tri!(containers::index(*t, i)),
                     };
-                }
-                Op::IndexOpt => {
-                    let i = pop!();
-                    let t = top!();
-                    *t = tri!(containers::index_opt(*t, i));
                 }
                 Op::SetIndex => {
                     let v = pop!();
                     let i = pop!();
                     let a = pop!();
-                    tri!(containers::set_index(a, i, v));
+                    if !list_set(a, i, v) {
+                        tri!(containers::set_index(a, i, v));
+                    }
                 }
-                Op::GetField(key) => {
+                Op::GetField(c, key) => {
+                    let hint = &caches[c as usize];
                     let t = top!();
-                    *t = tri!(containers::get_field(*t, key));
+                    *t = match field_get(*t, key, hint) {
+                        Some(v) => v,
+                        None => tri!(containers::get_field_cached(*t, key, hint)),
+                    };
                 }
-                Op::GetFieldOpt(key) => {
-                    let t = top!();
-                    *t = tri!(containers::get_field_opt(*t, key));
-                }
-                Op::SetField(key) => {
+                Op::SetField(c, key) => {
                     let v = pop!();
                     let a = pop!();
-                    tri!(containers::set_field(a, key, v));
+                    let hint = &caches[c as usize];
+                    if !field_set(a, key, v, hint) {
+                        tri!(containers::set_field_cached(a, key, v, hint));
+                    }
                 }
-                Op::MakeCell => {
-                    let t = top!();
-                    *t = tri!(containers::make_cell_checked(*t));
+                Op::LocalGetField(a, c, key) => {
+                    let x = local!(a);
+                    let hint = &caches[c as usize];
+                    let v = match field_get(x, key, hint) {
+                        Some(v) => Some(v),
+                        None => containers::get_field_cached(x, key, hint).ok(),
+                    };
+                    if let Some(v) = v {
+                        self.stack.push(v);
+                        ip += 1;
+                    } else {
+                        // Not an object: push it and let the covered get_field fail there.
+                        self.stack.push(x);
+                    }
                 }
                 Op::CellGet => {
                     let t = top!();
@@ -515,78 +715,33 @@ impl<'p> Vm<'p> {
                     let c = pop!();
                     tri!(containers::cell_set(c, v));
                 }
-                Op::MakeClosure(f, n) => {
-                    let at = self.stack.len() - n as usize;
-                    let v = tri!(containers::make_closure(f, &self.stack[at..]));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
-                }
                 Op::GetCapture(i) => {
                     let c = tri!(containers::closure_cell(closure, i as u32));
                     self.stack.push(c);
                 }
-                Op::IterPrep => {
-                    let t = top!();
-                    *t = tri!(containers::iter_prep(*t));
-                }
-                Op::RangePrep => {
-                    let b = self.stack[self.stack.len() - 1];
-                    let a = self.stack[self.stack.len() - 2];
-                    let step = tri!(range::range_prep(a, b));
-                    self.stack.push(step);
-                }
+                Op::Print(_)
+                | Op::Concat(_)
+                | Op::MakeList(_)
+                | Op::MakeObject(_)
+                | Op::MakeCell
+                | Op::MakeClosure(..)
+                | Op::IterPrep
+                | Op::RangePrep
+                | Op::IndexOpt
+                | Op::GetFieldOpt(..) => tri!(self.stack_op(op)),
                 Op::Len => {
                     let t = top!();
-                    *t = tri!(containers::len(*t));
+                    *t = match list_len(*t) {
+                        Some(n) => Value::from_f64(n as f64),
+                        None => tri!(containers::len(*t)),
+                    };
                 }
             }
         }
     }
 }
 
-impl Caller for Vm<'_> {
-    fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
-        // SAFETY: `self` stays in place while this call runs; the collector
-        // reads its roots (below) at allocations inside it.
-        let _gc_roots = unsafe { ilusm_runtime::gc::register_roots(self as *const Self) };
-        let target = match f.as_func() {
-            Some(i) => Some((i, Value::NIL)),
-            None => heap::closure(f).map(|c| (c.func(), f)),
-        };
-        if let Some((i, closure)) = target {
-            let Some(func) = self.prog.funcs.get(i as usize) else {
-                return Err(RtError::new(format!("internal error: no function {i}")));
-            };
-            if args.len() != func.arity as usize {
-                return Err(arity_error(&func.name, func.arity as u32, args.len()));
-            }
-            if self.frames.len() as u64 > self.max_depth {
-                return Err(stack_overflow(self.max_depth));
-            }
-            let sp0 = self.stack.len();
-            self.stack.extend_from_slice(args);
-            let stop = self.frames.len();
-            self.enter(i, sp0, closure);
-            let r = self.run_loop(stop);
-            self.stack.truncate(sp0);
-            r
-        } else if let Some(id) = f.as_builtin() {
-            builtins::call(id, args, self)
-        } else {
-            Err(RtError::new(format!("cannot call {}", type_name(f))))
-        }
-    }
-}
-
-/// The collector's precise roots of the interpreter: the operand stack,
-/// the global slots and the frames' closures.
-impl ilusm_runtime::gc::RootSource for Vm<'_> {
-    fn trace_roots(&self, visit: &mut dyn FnMut(Value)) {
-        let values = self.stack.iter().chain(&self.globals);
-        values.for_each(|&v| visit(v));
-        self.frames.iter().for_each(|fr| visit(fr.closure));
-    }
-}
+mod support;
 
 #[cfg(test)]
 mod tests;

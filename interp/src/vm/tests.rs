@@ -4,6 +4,7 @@
 use super::*;
 use crate::load::load;
 use ilusm_bytecode::{Constant, Function, Instr, LineEntry, Module};
+use ilusm_runtime::Caller;
 
 fn func(name: &str, arity: u8, num_locals: u16, code: &[Instr]) -> Function {
     let mut bytes = Vec::new();
