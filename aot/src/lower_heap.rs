@@ -123,30 +123,13 @@ impl<M: Module> FnLower<'_, '_, M> {
                     .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, shifted, 2 * RANGE_LIMIT);
             cond = self.b.ins().band(cond, small);
         }
-        let fast_blk = self.b.create_block();
-        let slow_blk = self.b.create_block();
-        let join = self.b.create_block();
-        self.b.append_block_param(join, V);
-        self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
-
-        self.b.switch_to_block(fast_blk);
-        let up = self.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);
-        let one = self.iconst(1.0f64.to_bits());
-        let minus_one = self.iconst((-1.0f64).to_bits());
-        let step = self.b.ins().select(up, one, minus_one);
-        self.b
-            .ins()
-            .jump(join, &[cranelift_codegen::ir::BlockArg::Value(step)]);
-
-        self.b.set_cold_block(slow_blk);
-        self.b.switch_to_block(slow_blk);
-        let step = self.call_checked(RtFn::RangePrep, &[a, b], pc);
-        self.b
-            .ins()
-            .jump(join, &[cranelift_codegen::ir::BlockArg::Value(step)]);
-
-        self.b.switch_to_block(join);
-        let step = self.b.block_params(join)[0];
-        self.stack.push(step);
+        let fast = move |s: &mut Self| {
+            let up = s.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);
+            let one = s.iconst(1.0f64.to_bits());
+            let minus_one = s.iconst((-1.0f64).to_bits());
+            s.b.ins().select(up, one, minus_one)
+        };
+        let slow = |s: &mut Self| s.call_checked(RtFn::RangePrep, &[a, b], pc);
+        self.fast_or_slow(Some(cond), fast, slow);
     }
 }

@@ -112,6 +112,26 @@ impl<M: Module> FnLower<'_, '_, M> {
         args: &[Value],
         pc: Option<u32>,
     ) {
+        let slow = |s: &mut Self| {
+            let r = s
+                .call_rt(slow_fn, args)
+                .expect("runtime operation returns a value");
+            if let Some(pc) = pc {
+                s.check_error(r, pc);
+            }
+            r
+        };
+        self.fast_or_slow(cond, fast, slow);
+    }
+
+    /// `cond ? fast() : slow()` as a diamond with a cold slow side; the result is pushed. A
+    /// `None` condition is known true: only the fast side is emitted.
+    pub(crate) fn fast_or_slow(
+        &mut self,
+        cond: Option<Value>,
+        fast: impl FnOnce(&mut Self) -> Value,
+        slow: impl FnOnce(&mut Self) -> Value,
+    ) {
         let Some(cond) = cond else {
             let r = fast(self);
             self.stack.push(r);
@@ -129,12 +149,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         self.b.set_cold_block(slow_blk);
         self.b.switch_to_block(slow_blk);
-        let r = self
-            .call_rt(slow_fn, args)
-            .expect("runtime operation returns a value");
-        if let Some(pc) = pc {
-            self.check_error(r, pc);
-        }
+        let r = slow(self);
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
 
         self.b.switch_to_block(join);
@@ -456,26 +471,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             };
             s.f64_word(r)
         };
-        let Some(cond) = cond else {
-            let r = fast(self);
-            self.stack.push(r);
-            return true;
-        };
-        let fast_blk = self.b.create_block();
-        let slow_blk = self.b.create_block();
-        let join = self.b.create_block();
-        self.b.append_block_param(join, V);
-        self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
-        self.b.switch_to_block(fast_blk);
-        let r = fast(self);
-        self.b.ins().jump(join, &[BlockArg::Value(r)]);
-        self.b.set_cold_block(slow_blk);
-        self.b.switch_to_block(slow_blk);
-        let r = self.call_builtin(builtin, &[a], pc);
-        self.b.ins().jump(join, &[BlockArg::Value(r)]);
-        self.b.switch_to_block(join);
-        let v = self.b.block_params(join)[0];
-        self.stack.push(v);
+        self.fast_or_slow(cond, fast, |s| s.call_builtin(builtin, &[a], pc));
         true
     }
 }
