@@ -123,25 +123,6 @@ impl<'p> Vm<'p> {
                 };
             }};
         }
-        // A fused `get_local; get_local/push; OP` (`crate::fuse`) at ip - 1:
-        // the number fast path skips the two covered ops; otherwise push the
-        // operands and continue at the covered `OP`, which does the general case.
-        macro_rules! fused_binop {
-            ($bin:expr, $x:expr, $y:expr) => {{
-                let (x, y) = ($x, $y);
-                match fuse::fast($bin, x, y) {
-                    Some(v) => {
-                        self.stack.push(v);
-                        ip += 2;
-                    }
-                    None => {
-                        self.stack.push(x);
-                        self.stack.push(y);
-                        ip += 1;
-                    }
-                }
-            }};
-        }
         // A fused op whose first two covered ops push `x` and `y` (locals or
         // a constant): `$fast(x, y)` is `Some` on its fast path, whose result
         // `$done` uses; `None`: push both and continue at the covered op
@@ -159,27 +140,31 @@ impl<'p> Vm<'p> {
                 }
             }};
         }
+        // A fused `get_local; get_local/push; OP` (`crate::fuse`) at ip - 1:
+        // the number fast path skips the two covered ops; otherwise `two!`
+        // continues at the covered `OP`, which does the general case.
+        macro_rules! fused_binop {
+            ($bin:expr, $x:expr, $y:expr) => {{
+                two!($x, $y, |x, y| fuse::fast($bin, x, y), |v| {
+                    self.stack.push(v);
+                    ip += 2;
+                })
+            }};
+        }
         // A fused `get_local b; get_local c/push k; OP1; OP2; set_local d`
         // (`d = top OP2 (b OP1 c)`): the number fast path pops the top and
-        // skips the four covered ops; otherwise push the operands and
-        // continue at the covered `OP1`.
+        // skips the four covered ops; otherwise `two!` continues at the
+        // covered `OP1`.
         macro_rules! fused_bin_set {
             ($op1:expr, $op2:expr, $y:expr, $z:expr, $d:expr) => {{
-                let (y, z) = ($y, $z);
                 let n = self.stack.len();
                 let x = self.stack[n - 1];
-                match fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r)) {
-                    Some(r) => {
-                        self.stack.truncate(n - 1);
-                        set_local!($d, r);
-                        ip += 4;
-                    }
-                    None => {
-                        self.stack.push(y);
-                        self.stack.push(z);
-                        ip += 1;
-                    }
-                }
+                let fast = |y, z| fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r));
+                two!($y, $z, fast, |r| {
+                    self.stack.truncate(n - 1);
+                    set_local!($d, r);
+                    ip += 4;
+                })
             }};
         }
         // Enter function `f`, whose `argc` arguments are on the stack; `ip`
