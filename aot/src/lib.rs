@@ -10,7 +10,9 @@
 //!   inline fast paths, everything else calls the runtime ABI of `ARCHITECTURE.md`
 //!   (`ilusm_rt_*`, declared in `abi.rs`). `numbers.rs` proves stack slots numbers at compile
 //!   time so their checks disappear, and small functions whose parameters are arithmetic
-//!   operands get a second body for number arguments, picked by one check at entry;
+//!   operands get a second body for number arguments, picked by one check at entry; small
+//!   functions that call nothing are lowered in place of their direct calls (`inline.rs`); each
+//!   function's depth counting and error block live in `lower_frame.rs`;
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
 //!   `aarch64-unknown-linux-gnu` exporting `main`, which hands the program image and the table of
 //!   generic entries to `ilusm_rt_main`; and [`emit_clif`], the textual IR of the same lowering;
@@ -32,10 +34,12 @@
 //! arguments and calls the direct entry.
 
 mod abi;
+mod inline;
 mod jit;
 mod link;
 mod lower;
 mod lower_access;
+mod lower_frame;
 mod lower_heap;
 mod lower_ops;
 mod numbers;

@@ -20,9 +20,10 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
-use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcModule};
+use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
-use crate::abi::{self, RtFn, RuntimeDecls, ERROR, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
+use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
+use crate::inline::{num_locals, Callees};
 use crate::AotError;
 
 /// The value type (a NaN-boxed word).
@@ -55,6 +56,7 @@ pub(crate) fn lower_module<M: Module>(
     rt: &mut RuntimeDecls,
     mut clif: Option<&mut String>,
 ) -> Result<Lowered, AotError> {
+    let callees = Callees::analyze(bc)?;
     let mut direct = Vec::with_capacity(bc.functions.len());
     let mut generic = Vec::with_capacity(bc.functions.len());
     for (i, f) in bc.functions.iter().enumerate() {
@@ -69,17 +71,14 @@ pub(crate) fn lower_module<M: Module>(
     }
 
     // One inline cache per field-access site of the module (`lower_access.rs`).
-    let field_sites: usize = bc
-        .functions
+    let field_sites = callees
+        .bodies
         .iter()
-        .flat_map(|f| instructions(&f.code))
-        .filter(|r| {
+        .flatten()
+        .filter(|(_, i)| {
             matches!(
-                r,
-                Ok((
-                    _,
-                    Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)
-                ))
+                i,
+                Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)
             )
         })
         .count();
@@ -109,7 +108,7 @@ pub(crate) fn lower_module<M: Module>(
             .clone();
         ctx.func.name = UserFuncName::user(0, direct[i].as_u32());
         {
-            let instrs = decode(f, index)?;
+            let instrs = &callees.bodies[i];
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let mut lw = FnLower {
                 b,
@@ -125,6 +124,9 @@ pub(crate) fn lower_module<M: Module>(
                 captures: HashMap::new(),
                 refs: HashMap::new(),
                 err_block: None,
+                return_to: None,
+                callees: &callees,
+                leaf_overflow: None,
                 globals: None,
                 spill: None,
                 field_caches,
@@ -133,7 +135,7 @@ pub(crate) fn lower_module<M: Module>(
                 field_sites: HashMap::new(),
                 known: Vec::new(),
             };
-            lw.lower_body(f, &instrs)?;
+            lw.lower_body(f, instrs)?;
             next_field_site = lw.next_field_site;
             let FnLower { mut b, .. } = lw;
             b.seal_all_blocks();
@@ -197,12 +199,6 @@ pub(crate) fn define<M: Module>(
         .map_err(|e| AotError::Codegen(format!("{}{e:?}", header.trim_start_matches("; "))))
 }
 
-fn decode(f: &BcFunction, index: u32) -> Result<Vec<(u32, Instr)>, AotError> {
-    instructions(&f.code)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AotError::Codegen(format!("function {index} ({}): {e}", f.name)))
-}
-
 /// The operand stack depth before each instruction, `None` for unreachable ones. Relies on the
 /// verifier's guarantee that depths agree along all paths.
 pub(crate) fn stack_depths(instrs: &[(u32, Instr)]) -> Vec<Option<usize>> {
@@ -257,13 +253,20 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub is_entry: bool,
     /// The operand stack.
     pub stack: Vec<Value>,
-    locals: Vec<Variable>,
+    pub locals: Vec<Variable>,
     /// The closure being run (nil for plain functions): the direct entry's first parameter.
     env: Option<Value>,
     /// Captured cells, fetched once at entry (`get_capture I`).
     captures: HashMap<u16, Value>,
     refs: HashMap<FuncId, FuncRef>,
-    err_block: Option<Block>,
+    pub err_block: Option<Block>,
+    /// Where `ret` jumps with its value while an inlined callee is lowered (`inline.rs`).
+    pub return_to: Option<Block>,
+    pub callees: &'m Callees,
+    /// Whether a call from this function would overflow the depth limit, computed at entry when
+    /// it has inlined calls (the depth is constant while a function body runs: every call
+    /// returns it to what it was).
+    pub leaf_overflow: Option<Value>,
     /// Base of the global slots (from `ilusm_rt_globals()` at entry), if the function uses globals.
     globals: Option<Value>,
     /// Scratch memory for argument vectors (one per function, sized for the largest).
@@ -324,83 +327,6 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.stack.split_off(at)
     }
 
-    /// Branch to the error path for `pc` when `v` is `Value::ERROR`; continue in a fresh block.
-    pub fn check_error(&mut self, v: Value, pc: u32) {
-        let is_err = self.b.ins().icmp_imm_u(IntCC::Equal, v, ERROR as i64);
-        let err = self.err_block();
-        let pcv = self.b.ins().iconst(types::I32, pc as i64);
-        let cont = self.b.create_block();
-        self.b
-            .ins()
-            .brif(is_err, err, &[BlockArg::Value(pcv)], cont, &[]);
-        self.b.switch_to_block(cont);
-    }
-
-    /// Go to the error path for `pc` unconditionally (the current block ends).
-    pub fn jump_error(&mut self, pc: u32) {
-        let err = self.err_block();
-        let pcv = self.b.ins().iconst(types::I32, pc as i64);
-        self.b.ins().jump(err, &[BlockArg::Value(pcv)]);
-    }
-
-    fn err_block(&mut self) -> Block {
-        if let Some(b) = self.err_block {
-            return b;
-        }
-        let b = self.b.create_block();
-        self.b.append_block_param(b, types::I32);
-        self.b.set_cold_block(b);
-        self.err_block = Some(b);
-        b
-    }
-
-    /// Address of the call-depth counter or its limit.
-    fn depth_addr(&mut self, max: bool) -> Value {
-        let symbol = if max {
-            abi::MAX_DEPTH_SYMBOL
-        } else {
-            abi::DEPTH_SYMBOL
-        };
-        let id = self.rt.data(self.m, symbol);
-        let gv = self.m.declare_data_in_func(id, self.b.func);
-        self.b.ins().symbol_value(PTR, gv)
-    }
-
-    /// `depth -= 1` when leaving a non-entry function.
-    fn leave_frame(&mut self) {
-        if !self.is_entry {
-            let addr = self.depth_addr(false);
-            let d = self.b.ins().load(V, trusted(), addr, 0);
-            let d = self.b.ins().iadd_imm_s(d, -1);
-            self.b.ins().store(trusted(), d, addr, 0);
-        }
-    }
-
-    fn return_value(&mut self, v: Value) {
-        self.leave_frame();
-        self.b.ins().return_(&[v]);
-    }
-
-    /// `depth += 1`, or fail with stack overflow (untraced, undecremented: the caller traces).
-    fn prologue(&mut self) {
-        let addr = self.depth_addr(false);
-        let d = self.b.ins().load(V, trusted(), addr, 0);
-        let d1 = self.b.ins().iadd_imm_s(d, 1);
-        let max_addr = self.depth_addr(true);
-        let max = self.b.ins().load(V, trusted(), max_addr, 0);
-        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, d1, max);
-        let overflow = self.b.create_block();
-        let body = self.b.create_block();
-        self.b.ins().brif(over, overflow, &[], body, &[]);
-        self.b.set_cold_block(overflow);
-        self.b.switch_to_block(overflow);
-        self.call_rt(RtFn::StackOverflow, &[]);
-        let e = self.iconst(ERROR);
-        self.b.ins().return_(&[e]);
-        self.b.switch_to_block(body);
-        self.b.ins().store(trusted(), d1, addr, 0);
-    }
-
     /// Captured cell `i` (fetched at entry).
     pub fn capture(&mut self, i: u16) -> Value {
         self.captures[&i]
@@ -434,9 +360,10 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     fn lower_body(&mut self, f: &BcFunction, instrs: &[(u32, Instr)]) -> Result<(), AotError> {
         let depths = stack_depths(instrs);
-        let num_locals = f.num_locals.max(f.arity as u16) as usize;
+        let num_locals = num_locals(f);
         let constants = &self.bc.constants;
-        let generic = crate::numbers::known_numbers(instrs, num_locals, &[], constants);
+        let returns = &self.callees.returns_number;
+        let generic = crate::numbers::known_numbers(instrs, num_locals, &[], constants, returns);
         // Parameters used as arithmetic operands: speculate they are numbers (small functions).
         let speculated: Vec<u16> = generic
             .operands
@@ -449,7 +376,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let assumed: Vec<bool> = (0..num_locals as u16)
                     .map(|l| speculated.contains(&l))
                     .collect();
-                crate::numbers::known_numbers(instrs, num_locals, &assumed, constants)
+                crate::numbers::known_numbers(instrs, num_locals, &assumed, constants, returns)
             });
         // Field-access sites get their caches in order (both versions share them).
         for &(pc, ins) in instrs {
@@ -472,17 +399,21 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.prologue();
         }
         let nil = self.iconst(NIL);
-        for k in 0..f.num_locals.max(f.arity as u16) as usize {
+        for k in 0..num_locals {
             let var = self.b.declare_var(V);
             let init = params.get(k).copied().unwrap_or(nil);
             self.b.def_var(var, init);
             self.locals.push(var);
         }
-        let uses_globals = instrs
-            .iter()
-            .any(|(_, i)| matches!(i, Instr::GetGlobal(_) | Instr::SetGlobal(_)));
+        let uses_globals = self
+            .callees
+            .with_inlined(instrs)
+            .any(|i| matches!(i, Instr::GetGlobal(_) | Instr::SetGlobal(_)));
         if uses_globals {
             self.globals = self.call_rt(RtFn::Globals, &[]);
+        }
+        if self.callees.inlines_any(instrs) {
+            self.leaf_overflow = Some(self.depth_plus_one().2);
         }
         // The cells of the closure do not change while it runs: fetch each once.
         for &(pc, ins) in instrs {
@@ -495,9 +426,10 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
             }
         }
-        let max_argv = instrs
-            .iter()
-            .map(|(_, i)| match *i {
+        let max_argv = self
+            .callees
+            .with_inlined(instrs)
+            .map(|i| match i {
                 Instr::Print(n) | Instr::Call(n) => n as u32,
                 Instr::CallBuiltin { argc, .. } => argc as u32,
                 Instr::Concat(n) | Instr::MakeList(n) => n as u32,
@@ -539,20 +471,13 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             None => self.lower_version(instrs, &depths, generic.before),
         }
-        if let Some(err) = self.err_block {
-            self.b.switch_to_block(err);
-            let pc = self.b.block_params(err)[0];
-            let func = self.b.ins().iconst(types::I32, self.index as i64);
-            self.call_rt(RtFn::Trace, &[func, pc]);
-            let e = self.iconst(ERROR);
-            self.return_value(e);
-        }
+        self.finish_err_block();
         Ok(())
     }
 
     /// Lower the body once, from the current block (after the entry code), with `facts` (from
     /// `crate::numbers`) saying which stack slots are known numbers before each instruction.
-    fn lower_version(
+    pub(crate) fn lower_version(
         &mut self,
         instrs: &[(u32, Instr)],
         depths: &[Option<usize>],
@@ -620,7 +545,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if live {
             // Verified code never falls off the end; keep the IR well formed anyway.
             let nil = self.iconst(NIL);
-            self.return_value(nil);
+            self.lower_ret(nil);
         }
     }
 
@@ -710,6 +635,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
                 self.b.switch_to_block(fall);
             }
+            Instr::CallDirect { func, argc } if self.callees.inlined[func as usize] => {
+                self.inline_call(func, argc, pc)
+            }
             Instr::CallDirect { func, argc } => {
                 let mut args = vec![self.iconst(NIL)];
                 args.extend(self.pop_n(argc as usize));
@@ -757,13 +685,13 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Concat(n) => self.argv_call(RtFn::Concat, n as usize, pc),
             Instr::Ret => {
                 let v = self.pop();
-                self.return_value(v);
+                self.lower_ret(v);
                 return false;
             }
             Instr::Halt => {
                 // Only `<main>` halts (frontend convention); elsewhere this returns nil.
                 let nil = self.iconst(NIL);
-                self.return_value(nil);
+                self.lower_ret(nil);
                 return false;
             }
         }

@@ -48,12 +48,13 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Continue in a new block when `i` is a number holding an integer below the length of the
-    /// list at `addr`, else go to `slow`; the index as an `i64`.
-    fn expect_list_position(&mut self, addr: Value, i: Value, slow: Block) -> Value {
-        let is_num = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, i, NUMBER_LIMIT as i64);
+    /// list at `addr`, else go to `slow`; the index as an `i64`. `known`: `i` is a known number.
+    fn expect_list_position(&mut self, addr: Value, i: Value, known: bool, slow: Block) -> Value {
+        let is_num = (!known).then(|| {
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, i, NUMBER_LIMIT as i64)
+        });
         let f = self.as_f64(i);
         // Integral: converting to i64 and back gives the same number (for a non-number word the
         // result is meaningless, and `is_num` is false). -0 is position 0, as in the runtime.
@@ -63,7 +64,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
         // Unsigned: a negative index is out of range too.
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, n, len);
-        let ok = self.b.ins().band(is_num, integral);
+        let ok = match is_num {
+            Some(is_num) => self.b.ins().band(is_num, integral),
+            None => integral,
+        };
         let ok = self.b.ins().band(ok, in_range);
         let hit = self.b.create_block();
         self.b.ins().brif(ok, hit, &[], slow, &[]);
@@ -151,11 +155,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     pub(crate) fn lower_access(&mut self, pc: u32, ins: Instr) {
         match ins {
             Instr::Index | Instr::IndexOpt => {
+                let known = self.known_number(0);
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(true);
                 let addr = self.expect_kind(a, KIND_LIST, slow);
-                let n = self.expect_list_position(addr, i, slow);
+                let n = self.expect_list_position(addr, i, known, slow);
                 let at = self.element_addr(addr, n);
                 let v = self.b.ins().load(V, trusted(), at, 0);
                 self.b.ins().jump(join, &[BlockArg::Value(v)]);
@@ -169,12 +174,13 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.stack.push(r.expect("a result"));
             }
             Instr::SetIndex => {
+                let known = self.known_number(1);
                 let v = self.pop();
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
                 let addr = self.expect_kind(a, KIND_LIST, slow);
-                let n = self.expect_list_position(addr, i, slow);
+                let n = self.expect_list_position(addr, i, known, slow);
                 let at = self.element_addr(addr, n);
                 self.b.ins().store(trusted(), v, at, 0);
                 self.b.ins().jump(join, &[]);

@@ -82,7 +82,13 @@ impl State {
 
     /// The state after `ins` falls through or jumps. `operands` collects the locals whose
     /// copies are operands of arithmetic or comparisons (candidates for speculation).
-    fn step(&self, ins: Instr, constants: &[Constant], operands: &mut BTreeSet<u16>) -> State {
+    fn step(
+        &self,
+        ins: Instr,
+        constants: &[Constant],
+        returns_number: &[bool],
+        operands: &mut BTreeSet<u16>,
+    ) -> State {
         let mut s = self.clone();
         let mut note = |slot: Slot| operands.extend(slot.local);
         match ins {
@@ -164,6 +170,13 @@ impl State {
                 s.proven(a);
                 s.stack.push(NUMBER);
             }
+            Instr::CallDirect { func, argc } => {
+                for _ in 0..argc {
+                    s.pop();
+                }
+                let num = returns_number.get(func as usize).copied().unwrap_or(false);
+                s.stack.push(if num { NUMBER } else { UNKNOWN });
+            }
             Instr::RangePrep => {
                 // a b -> a b step, and it raised unless both bounds are numbers.
                 let b = s.pop();
@@ -197,12 +210,15 @@ pub(crate) struct Facts {
 }
 
 /// Run the analysis over one function. `entry_known[l]` says local `l` is known to be a number
-/// on entry (missing entries: not known); `num_locals` counts parameters too.
+/// on entry (missing entries: not known); `num_locals` counts parameters too;
+/// `returns_number[f]` says a direct call of function `f` that succeeds gives a number
+/// ([`returns_number`]).
 pub(crate) fn known_numbers(
     instrs: &[(u32, Instr)],
     num_locals: usize,
     entry_known: &[bool],
     constants: &[Constant],
+    returns_number: &[bool],
 ) -> Facts {
     let index_of: HashMap<u32, usize> = instrs
         .iter()
@@ -231,7 +247,7 @@ pub(crate) fn known_numbers(
             slot => *slot = Some(incoming),
         }
         let state = before[i].as_ref().expect("just set");
-        let after = state.step(ins, constants, &mut operands);
+        let after = state.step(ins, constants, returns_number, &mut operands);
         if let Some(&j) = ins.jump_target().and_then(|t| index_of.get(&t)) {
             work.push((j, after.clone()));
         }
@@ -246,6 +262,46 @@ pub(crate) fn known_numbers(
     Facts { before, operands }
 }
 
+/// For every function (by index, `bodies[i]` its decoded code, `num_locals[i]` its locals and
+/// parameters), whether each of its successful returns gives a number whatever its arguments, so
+/// that a direct call of it gives a known number (`a(i, j) = 1 / (i + j)`).
+///
+/// The greatest fixpoint: every function starts as number-returning and loses that when some
+/// `ret` of its body returns an unknown slot under the current assumptions, until nothing
+/// changes. Assuming it of recursive calls is sound because a call that returns did so after
+/// finitely many nested calls: by induction on that depth, each of them returned a number.
+pub(crate) fn returns_number(
+    bodies: &[Vec<(u32, Instr)>],
+    num_locals: &[usize],
+    constants: &[Constant],
+) -> Vec<bool> {
+    let mut returns = vec![true; bodies.len()];
+    loop {
+        let mut changed = false;
+        for (f, body) in bodies.iter().enumerate() {
+            if !returns[f] {
+                continue;
+            }
+            let facts = known_numbers(body, num_locals[f], &[], constants, &returns);
+            let all_numbers = body.iter().zip(&facts.before).all(|((_, ins), before)| {
+                match (ins, before) {
+                    (Instr::Ret, Some(stack)) => stack.last().copied().unwrap_or(false),
+                    // `halt` (only `<main>`) returns nil; unreachable code returns nothing.
+                    (Instr::Halt, Some(_)) => false,
+                    _ => true,
+                }
+            });
+            if !all_numbers {
+                returns[f] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            return returns;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +312,7 @@ mod tests {
             .enumerate()
             .map(|(i, &ins)| (i as u32, ins))
             .collect();
-        known_numbers(&instrs, locals, &[], constants).before
+        known_numbers(&instrs, locals, &[], constants, &[]).before
     }
 
     #[test]
@@ -344,7 +400,7 @@ mod tests {
             .enumerate()
             .map(|(i, &ins)| (i as u32, ins))
             .collect();
-        let f = known_numbers(&instrs, 2, &[], &k);
+        let f = known_numbers(&instrs, 2, &[], &k, &[]);
         assert_eq!(f.before[5], Some(vec![true]));
         assert_eq!(f.before[9], Some(vec![true, false, true]));
         assert_eq!(
@@ -353,7 +409,43 @@ mod tests {
             "the old copy stays unknown"
         );
         assert_eq!(f.operands, BTreeSet::from([0, 1]));
-        let assumed = known_numbers(&instrs, 2, &[false, true], &k);
+        let assumed = known_numbers(&instrs, 2, &[false, true], &k, &[]);
         assert_eq!(assumed.before[6], Some(vec![true, true]));
+    }
+
+    #[test]
+    fn returns_number_follows_direct_calls_and_recursion() {
+        let k = [Constant::Num(1.0)];
+        let body = |code: &[Instr]| -> Vec<(u32, Instr)> {
+            code.iter()
+                .enumerate()
+                .map(|(i, &ins)| (i as u32, ins))
+                .collect()
+        };
+        let bodies = [
+            // f0(x) = 1 / x
+            body(&[Instr::Push(0), Instr::GetLocal(0), Instr::Div, Instr::Ret]),
+            // f1(x) = x: whatever it was given
+            body(&[Instr::GetLocal(0), Instr::Ret]),
+            // f2(x) = f0(x) + f2(x): numbers by induction on the recursion
+            body(&[
+                Instr::GetLocal(0),
+                Instr::CallDirect { func: 0, argc: 1 },
+                Instr::GetLocal(0),
+                Instr::CallDirect { func: 2, argc: 1 },
+                Instr::Add,
+                Instr::Ret,
+            ]),
+            // f3(x) = f1(x) + 1: f1 gives anything, so the sum need not be a number
+            body(&[
+                Instr::GetLocal(0),
+                Instr::CallDirect { func: 1, argc: 1 },
+                Instr::Push(0),
+                Instr::Add,
+                Instr::Ret,
+            ]),
+        ];
+        let returns = returns_number(&bodies, &[1, 1, 1, 1], &k);
+        assert_eq!(returns, vec![true, false, true, false]);
     }
 }

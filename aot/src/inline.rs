@@ -1,0 +1,207 @@
+//! Inlining of small leaf functions at their direct call sites (`call_direct`).
+//!
+//! A call costs more than a small body: the callee saves callee-saved registers, counts the call
+//! depth in memory, and its result comes back boxed through an error check, which also keeps the
+//! caller's loop from overlapping independent work (spectral-norm's `a(i, j)`, one division,
+//! spent most of its time in that overhead). So a function that calls nothing and is small is
+//! lowered in place of the call, with its own locals and number facts computed from what the
+//! caller knows about the arguments.
+//!
+//! What an inlined call keeps of a real one, so that every path still agrees:
+//! - the depth limit: the call fails with stack overflow exactly when a real call would (the
+//!   counter is compared, not changed: nothing inside a leaf body reads it);
+//! - the stack trace: an error inside the body records the callee's frame `(callee, pc)` and then
+//!   the caller's, at the call, like an unwinding callee would.
+//!
+//! A leaf may not call anything (no calls of values, direct calls, or builtins beyond the ones
+//! lowered inline, which cannot call back into ilusm code, where the depth would be off by
+//! one), touch closures (`get_capture`, cells) or field caches (each site has one cache slot,
+//! numbered per function), or build containers.
+
+use cranelift_codegen::ir::{types, BlockArg, InstBuilder};
+use cranelift_module::Module;
+use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcModule};
+use ilusm_runtime::builtins::id;
+
+use crate::abi::{RtFn, NIL};
+use crate::lower::{stack_depths, FnLower, V};
+use crate::AotError;
+
+/// Functions of at most this many instructions are inlined when they qualify: spectral-norm's
+/// `a(i, j)` has 14; the limit keeps code growth small at many call sites.
+const INLINE_MAX_INSTRS: usize = 32;
+
+/// What the lowering knows about every function of a module before lowering any: its decoded
+/// code, whether a direct call of it gives a number (`numbers::returns_number`), and whether it
+/// is inlined at direct call sites.
+pub(crate) struct Callees {
+    pub bodies: Vec<Vec<(u32, Instr)>>,
+    pub returns_number: Vec<bool>,
+    pub inlined: Vec<bool>,
+}
+
+impl Callees {
+    pub fn analyze(bc: &BcModule) -> Result<Callees, AotError> {
+        let bodies = bc
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| decode(f, i as u32))
+            .collect::<Result<Vec<_>, _>>()?;
+        let num_locals: Vec<usize> = bc.functions.iter().map(num_locals).collect();
+        let returns_number = crate::numbers::returns_number(&bodies, &num_locals, &bc.constants);
+        let inlined = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| i as u32 != bc.entry && is_inlinable_leaf(body))
+            .collect();
+        Ok(Callees {
+            bodies,
+            returns_number,
+            inlined,
+        })
+    }
+
+    /// Whether `instrs` has a direct call of an inlined function.
+    pub fn inlines_any(&self, instrs: &[(u32, Instr)]) -> bool {
+        instrs.iter().any(|&(_, ins)| {
+            matches!(ins, Instr::CallDirect { func, .. } if self.inlined[func as usize])
+        })
+    }
+
+    /// The instructions of `instrs` followed by those of every function inlined at one of its
+    /// call sites (what the function's entry code must prepare for: globals, spill space).
+    pub fn with_inlined<'x>(
+        &'x self,
+        instrs: &'x [(u32, Instr)],
+    ) -> impl Iterator<Item = Instr> + 'x {
+        let inlined = instrs.iter().filter_map(|&(_, ins)| match ins {
+            Instr::CallDirect { func, .. } if self.inlined[func as usize] => {
+                Some(self.bodies[func as usize].iter().map(|&(_, i)| i))
+            }
+            _ => None,
+        });
+        instrs.iter().map(|&(_, i)| i).chain(inlined.flatten())
+    }
+}
+
+/// Locals of `f`, parameters included.
+pub(crate) fn num_locals(f: &BcFunction) -> usize {
+    f.num_locals.max(f.arity as u16) as usize
+}
+
+pub(crate) fn decode(f: &BcFunction, index: u32) -> Result<Vec<(u32, Instr)>, AotError> {
+    instructions(&f.code)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AotError::Codegen(format!("function {index} ({}): {e}", f.name)))
+}
+
+/// Whether `body` is small and uses only instructions that an inlined copy lowers exactly like
+/// the callee would (see the module comment).
+fn is_inlinable_leaf(body: &[(u32, Instr)]) -> bool {
+    body.len() <= INLINE_MAX_INSTRS
+        && body.iter().all(|&(_, ins)| match ins {
+            Instr::CallBuiltin { builtin, argc } => {
+                argc == 1 && matches!(builtin, id::FLR | id::SQRT | id::ABS | id::LEN)
+            }
+            Instr::Push(_)
+            | Instr::Pop
+            | Instr::Dup
+            | Instr::PushNil
+            | Instr::PushTrue
+            | Instr::PushFalse
+            | Instr::PushFunc(_)
+            | Instr::PushBuiltin(_)
+            | Instr::Add
+            | Instr::Sub
+            | Instr::Mul
+            | Instr::Div
+            | Instr::Mod
+            | Instr::Neg
+            | Instr::Not
+            | Instr::Eq
+            | Instr::Ne
+            | Instr::Lt
+            | Instr::Le
+            | Instr::Gt
+            | Instr::Ge
+            | Instr::GetLocal(_)
+            | Instr::SetLocal(_)
+            | Instr::GetGlobal(_)
+            | Instr::Jump(_)
+            | Instr::JumpIf(_)
+            | Instr::JumpIfNot(_)
+            | Instr::Index
+            | Instr::IndexOpt
+            | Instr::Len
+            | Instr::Ret => true,
+            _ => false,
+        })
+}
+
+impl<M: Module> FnLower<'_, '_, M> {
+    /// Lower `call_direct func argc` at `pc` as the body of `func` in place (`func` is inlined).
+    pub(crate) fn inline_call(&mut self, func: u32, argc: u8, pc: u32) {
+        let callees = self.callees;
+        let body = &callees.bodies[func as usize];
+        let f = &self.bc.functions[func as usize];
+        let entry_known: Vec<bool> = (0..argc as usize)
+            .map(|k| self.known_number(argc as usize - 1 - k))
+            .collect();
+        let args = self.pop_n(argc as usize);
+        // Stack overflow exactly where a real call would fail; the counter is left alone.
+        let over = self.leaf_overflow.expect("computed at entry");
+        self.overflow_branch(over, |s| s.jump_error(pc));
+
+        let facts = crate::numbers::known_numbers(
+            body,
+            num_locals(f),
+            &entry_known,
+            &self.bc.constants,
+            &callees.returns_number,
+        );
+        let nil = self.iconst(NIL);
+        let locals = (0..num_locals(f))
+            .map(|k| {
+                let var = self.b.declare_var(V);
+                self.b.def_var(var, args.get(k).copied().unwrap_or(nil));
+                var
+            })
+            .collect();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, V);
+
+        // Lower the body as if it were the function being compiled, returning to `done`.
+        let caller_locals = std::mem::replace(&mut self.locals, locals);
+        let caller_stack = std::mem::take(&mut self.stack);
+        let caller_err = self.err_block.take();
+        let caller_ret = self.return_to.replace(done);
+        self.lower_version(body, &stack_depths(body), facts.before);
+        let callee_err = std::mem::replace(&mut self.err_block, caller_err);
+        self.return_to = caller_ret;
+        self.stack = caller_stack;
+        self.locals = caller_locals;
+
+        if let Some(err) = callee_err {
+            // The callee's frame first, then the caller's (at the call), as when unwinding.
+            self.b.switch_to_block(err);
+            let callee_pc = self.b.block_params(err)[0];
+            let fv = self.b.ins().iconst(types::I32, func as i64);
+            self.call_rt(RtFn::Trace, &[fv, callee_pc]);
+            self.jump_error(pc);
+        }
+        self.b.switch_to_block(done);
+        let r = self.b.block_params(done)[0];
+        self.stack.push(r);
+    }
+
+    /// Where a `ret` goes: back from the function, or on to the code after an inlined call.
+    pub(crate) fn lower_ret(&mut self, v: cranelift_codegen::ir::Value) {
+        match self.return_to {
+            Some(done) => {
+                self.b.ins().jump(done, &[BlockArg::Value(v)]);
+            }
+            None => self.return_value(v),
+        }
+    }
+}
