@@ -176,9 +176,12 @@ impl<M: Module> FnLower<'_, '_, M> {
         let caller_stack = std::mem::take(&mut self.stack);
         let caller_err = self.err_block.take();
         let caller_ret = self.return_to.replace(done);
+        // The callee has its own locals; its facts do not hold after `done` (several `ret`s).
+        let caller_region = std::mem::take(&mut self.region);
         self.lower_version(body, &stack_depths(body), facts.before);
         let callee_err = std::mem::replace(&mut self.err_block, caller_err);
         self.return_to = caller_ret;
+        self.region = caller_region;
         self.stack = caller_stack;
         self.locals = caller_locals;
 

@@ -10,7 +10,7 @@
 //! `ilusm_rt_trace`, leaves the frame (depth - 1) and returns `Value::ERROR`.
 //! The per-opcode fast paths live in `lower_ops.rs`, containers and closures in `lower_heap.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -134,6 +134,7 @@ pub(crate) fn lower_module<M: Module>(
                 next_field_site,
                 field_sites: HashMap::new(),
                 known: Vec::new(),
+                region: Region::default(),
             };
             lw.lower_body(f, instrs)?;
             next_field_site = lw.next_field_site;
@@ -240,6 +241,25 @@ fn is_comparison(ins: Instr) -> bool {
     )
 }
 
+/// What the lowering knows within one straight-line stretch of bytecode (no jump target since
+/// its start): everything lowered later in it is dominated by what was lowered earlier, as the
+/// fast and slow paths of each instruction join again and errors leave the function.
+#[derive(Default)]
+pub(crate) struct Region {
+    /// The local each value read by `get_local` here is the value of (while unassigned).
+    pub local_of: HashMap<Value, u16>,
+    /// Locals proven to hold objects by a field access that succeeded (`lower_access.rs`).
+    pub object_locals: HashSet<u16>,
+}
+
+impl Region {
+    /// Local `l` was assigned: what was known of its old value no longer says anything.
+    fn assigned(&mut self, l: u16) {
+        self.object_locals.remove(&l);
+        self.local_of.retain(|_, x| *x != l);
+    }
+}
+
 /// The state of lowering one function's direct entry.
 pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub b: FunctionBuilder<'a>,
@@ -278,6 +298,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub next_field_site: u32,
     /// The field cache of each field-access instruction of this function, by pc.
     pub field_sites: HashMap<u32, u32>,
+    /// Facts about the current straight-line stretch of bytecode.
+    pub region: Region,
     /// Which operand-stack slots (bottom first) are known numbers before the instruction being
     /// lowered (`crate::numbers`).
     known: Vec<bool>,
@@ -506,6 +528,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
 
         self.stack.clear();
+        self.region = Region::default();
         let mut live = true;
         let mut fused = false;
         for (i, &(pc, ins)) in instrs.iter().enumerate() {
@@ -520,6 +543,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
                 self.b.switch_to_block(blk);
                 self.stack = self.b.block_params(blk).to_vec();
+                self.region = Region::default();
                 live = true;
             }
             if !live || depths[i].is_none() {
@@ -605,11 +629,13 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Not => self.not(),
             Instr::GetLocal(l) => {
                 let v = self.b.use_var(self.locals[l as usize]);
+                self.region.local_of.insert(v, l);
                 self.stack.push(v);
             }
             Instr::SetLocal(l) => {
                 let v = self.pop();
                 self.b.def_var(self.locals[l as usize], v);
+                self.region.assigned(l);
             }
             Instr::GetGlobal(g) => self.get_global(g, pc),
             Instr::SetGlobal(g) => {

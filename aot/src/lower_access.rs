@@ -14,6 +14,11 @@
 //! entry count, and the entry there holds the cached key (the same string object; keys of object
 //! literals and field names are the program's shared constants). A miss calls
 //! `ilusm_rt_*_field_ic`, which looks the key up and refills the cache.
+//!
+//! A `get_field` or `set_field` that succeeded proves its operand an object (both raise on
+//! anything else), and a value's kind never changes: when the operand is a local's value, later
+//! accesses through that local in the same straight-line stretch of bytecode skip the tag and
+//! kind checks (`Regions`, forgotten at every jump target and when the local is assigned).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, Block, BlockArg, InstBuilder, Value};
@@ -104,7 +109,11 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// Continue in a new block when the object `a` has, at the position cached in `cache`, the
     /// cached key, else go to `slow`; the address of that entry.
     fn expect_cached_entry(&mut self, a: Value, cache: Value, slow: Block) -> Value {
-        let addr = self.expect_kind(a, KIND_OBJECT, slow);
+        let addr = if self.known_object(a) {
+            self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64)
+        } else {
+            self.expect_kind(a, KIND_OBJECT, slow)
+        };
         let pos = self.b.ins().load(V, trusted(), cache, 8);
         let len = self.b.ins().load(V, trusted(), addr, OBJ_LEN_OFFSET);
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, pos, len);
@@ -215,6 +224,10 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let key = self.const_value(k);
                 let r = self.finish_slow(join, f, &[a, key, cache], pc, true);
                 self.stack.push(r.expect("a result"));
+                if matches!(ins, Instr::GetField(_)) {
+                    // It succeeded, so `a` is an object (`get_field` raises on anything else).
+                    self.proven_object(a);
+                }
             }
             Instr::SetField(k) => {
                 let v = self.pop();
@@ -227,8 +240,24 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.b.switch_to_block(slow);
                 let key = self.const_value(k);
                 self.finish_slow(join, RtFn::SetFieldIc, &[a, key, v, cache], pc, false);
+                self.proven_object(a);
             }
             other => unreachable!("not an access instruction: {other:?}"),
+        }
+    }
+
+    /// Whether `a` is the value of a local proven an object in this stretch of bytecode.
+    fn known_object(&self, a: Value) -> bool {
+        let r = &self.region;
+        r.local_of
+            .get(&a)
+            .is_some_and(|l| r.object_locals.contains(l))
+    }
+
+    /// A field access on `a` succeeded: if `a` is a local's value, that local holds an object.
+    fn proven_object(&mut self, a: Value) {
+        if let Some(&l) = self.region.local_of.get(&a) {
+            self.region.object_locals.insert(l);
         }
     }
 
