@@ -187,13 +187,13 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         if let Some(err) = callee_err {
             // The callee's frame first, then the caller's (at the call), as when unwinding.
-            self.b.switch_to_block(err);
+            self.enter(err);
             let callee_pc = self.b.block_params(err)[0];
             let fv = self.b.ins().iconst(types::I32, func as i64);
             self.call_rt(RtFn::Trace, &[fv, callee_pc]);
             self.jump_error(pc);
         }
-        self.b.switch_to_block(done);
+        self.enter(done);
         let r = self.b.block_params(done)[0];
         self.stack.push(r);
     }

@@ -306,6 +306,13 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
+    /// Continue in `blk`, sealing it: every block but a jump target of the bytecode (sealed in
+    /// `lower_version`) has all its predecessors when the lowering moves into it.
+    pub fn enter(&mut self, blk: Block) {
+        self.b.switch_to_block(blk);
+        self.b.seal_block(blk);
+    }
+
     /// A `FuncRef` for `id` in this function (imported once).
     pub fn func_ref(&mut self, id: FuncId) -> FuncRef {
         if let Some(&r) = self.refs.get(&id) {
@@ -413,7 +420,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
-        self.b.switch_to_block(entry);
+        self.enter(entry);
         // params[0] is the env (the closure called, or nil); the arguments follow.
         self.env = Some(self.b.block_params(entry)[0]);
         let params = self.b.block_params(entry)[1..].to_vec();
@@ -486,9 +493,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let general = self.b.create_block();
                 let cond = cond.expect("at least one speculated parameter");
                 self.b.ins().brif(cond, fast, &[], general, &[]);
-                self.b.switch_to_block(fast);
+                self.enter(fast);
                 self.lower_version(instrs, &depths, facts.before);
-                self.b.switch_to_block(general);
+                self.enter(general);
                 self.lower_version(instrs, &depths, generic.before);
             }
             None => self.lower_version(instrs, &depths, generic.before),
@@ -526,12 +533,31 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             targets.insert(t, blk);
         }
+        // Each target is sealed once the last jump to it (a loop's back edge comes after it) has
+        // been lowered: sealed early, a block's variables need no speculative parameters, and
+        // the loops' invariant locals stay plain values instead of block parameters.
+        let mut seal_after: HashMap<u32, usize> =
+            targets.keys().map(|t| (*t, index_of[t])).collect();
+        for (i, (_, ins)) in instrs.iter().enumerate() {
+            if let Some(last) = ins.jump_target().and_then(|t| seal_after.get_mut(&t)) {
+                *last = (*last).max(i);
+            }
+        }
+        let mut to_seal: Vec<(usize, Block)> = seal_after
+            .iter()
+            .map(|(t, &last)| (last, targets[t]))
+            .collect();
+        to_seal.sort_by_key(|&(last, blk)| std::cmp::Reverse((last, blk)));
 
         self.stack.clear();
         self.region = Region::default();
         let mut live = true;
         let mut fused = false;
         for (i, &(pc, ins)) in instrs.iter().enumerate() {
+            while to_seal.last().is_some_and(|&(last, _)| last < i) {
+                let (_, blk) = to_seal.pop().expect("checked");
+                self.b.seal_block(blk);
+            }
             if std::mem::take(&mut fused) {
                 continue;
             }
@@ -541,6 +567,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                         self.stack.iter().map(|&v| BlockArg::Value(v)).collect();
                     self.b.ins().jump(blk, &args);
                 }
+                // Sealed after its last jump (above).
                 self.b.switch_to_block(blk);
                 self.stack = self.b.block_params(blk).to_vec();
                 self.region = Region::default();
@@ -570,6 +597,9 @@ impl<M: Module> FnLower<'_, '_, M> {
             // Verified code never falls off the end; keep the IR well formed anyway.
             let nil = self.iconst(NIL);
             self.lower_ret(nil);
+        }
+        for (_, blk) in to_seal {
+            self.b.seal_block(blk);
         }
     }
 
@@ -659,7 +689,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 } else {
                     self.b.ins().brif(truth, fall, &[], targets[&t], &args);
                 }
-                self.b.switch_to_block(fall);
+                self.enter(fall);
             }
             Instr::CallDirect { func, argc } if self.callees.inlined[func as usize] => {
                 self.inline_call(func, argc, pc)
@@ -743,11 +773,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         let ok = self.b.create_block();
         self.b.ins().brif(unassigned, undefined, &[], ok, &[]);
         self.b.set_cold_block(undefined);
-        self.b.switch_to_block(undefined);
+        self.enter(undefined);
         let gv = self.b.ins().iconst(types::I32, g as i64);
         self.call_rt(RtFn::UndefinedGlobal, &[gv]);
         self.jump_error(pc);
-        self.b.switch_to_block(ok);
+        self.enter(ok);
         self.stack.push(v);
     }
 }

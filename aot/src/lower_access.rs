@@ -42,13 +42,13 @@ impl<M: Module> FnLower<'_, '_, M> {
         let is_heap = self.b.ins().icmp_imm_u(IntCC::Equal, tag, TAG_HEAP as i64);
         let heap_blk = self.b.create_block();
         self.b.ins().brif(is_heap, heap_blk, &[], slow, &[]);
-        self.b.switch_to_block(heap_blk);
+        self.enter(heap_blk);
         let addr = self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64);
         let k = self.b.ins().uload8(types::I32, trusted(), addr, 0);
         let is_kind = self.b.ins().icmp_imm_u(IntCC::Equal, k, kind as i64);
         let kind_blk = self.b.create_block();
         self.b.ins().brif(is_kind, kind_blk, &[], slow, &[]);
-        self.b.switch_to_block(kind_blk);
+        self.enter(kind_blk);
         addr
     }
 
@@ -76,7 +76,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let ok = self.b.ins().band(ok, in_range);
         let hit = self.b.create_block();
         self.b.ins().brif(ok, hit, &[], slow, &[]);
-        self.b.switch_to_block(hit);
+        self.enter(hit);
         n
     }
 
@@ -119,7 +119,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, pos, len);
         let in_blk = self.b.create_block();
         self.b.ins().brif(in_range, in_blk, &[], slow, &[]);
-        self.b.switch_to_block(in_blk);
+        self.enter(in_blk);
         let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
         let off = self.b.ins().imul_imm_s(pos, ENTRY_SIZE);
         let entry = self.b.ins().iadd(entries, off);
@@ -128,7 +128,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let same = self.b.ins().icmp(IntCC::Equal, key, want);
         let hit = self.b.create_block();
         self.b.ins().brif(same, hit, &[], slow, &[]);
-        self.b.switch_to_block(hit);
+        self.enter(hit);
         entry
     }
 
@@ -156,7 +156,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let r = self.call_checked(f, args, pc);
         let jargs: &[BlockArg] = if result { &[BlockArg::Value(r)] } else { &[] };
         self.b.ins().jump(join, jargs);
-        self.b.switch_to_block(join);
+        self.enter(join);
         result.then(|| self.b.block_params(join)[0])
     }
 
@@ -178,7 +178,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 } else {
                     RtFn::IndexOpt
                 };
-                self.b.switch_to_block(slow);
+                self.enter(slow);
                 let r = self.finish_slow(join, f, &[a, i], pc, true);
                 self.stack.push(r.expect("a result"));
             }
@@ -193,7 +193,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let at = self.element_addr(addr, n);
                 self.b.ins().store(trusted(), v, at, 0);
                 self.b.ins().jump(join, &[]);
-                self.b.switch_to_block(slow);
+                self.enter(slow);
                 self.finish_slow(join, RtFn::SetIndex, &[a, i, v], pc, false);
             }
             Instr::Len => {
@@ -204,7 +204,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let f = self.b.ins().fcvt_from_uint(types::F64, len);
                 let v = self.f64_word(f);
                 self.b.ins().jump(join, &[BlockArg::Value(v)]);
-                self.b.switch_to_block(slow);
+                self.enter(slow);
                 let r = self.finish_slow(join, RtFn::Len, &[a], pc, true);
                 self.stack.push(r.expect("a result"));
             }
@@ -220,7 +220,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 } else {
                     RtFn::GetFieldOptIc
                 };
-                self.b.switch_to_block(slow);
+                self.enter(slow);
                 let key = self.const_value(k);
                 let r = self.finish_slow(join, f, &[a, key, cache], pc, true);
                 self.stack.push(r.expect("a result"));
@@ -237,7 +237,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let entry = self.expect_cached_entry(a, cache, slow);
                 self.b.ins().store(trusted(), v, entry, 8);
                 self.b.ins().jump(join, &[]);
-                self.b.switch_to_block(slow);
+                self.enter(slow);
                 let key = self.const_value(k);
                 self.finish_slow(join, RtFn::SetFieldIc, &[a, key, v, cache], pc, false);
                 self.proven_object(a);

@@ -20,7 +20,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b
             .ins()
             .brif(is_err, err, &[BlockArg::Value(pcv)], cont, &[]);
-        self.b.switch_to_block(cont);
+        self.enter(cont);
     }
 
     /// Go to the error path for `pc` unconditionally (the current block ends).
@@ -96,17 +96,17 @@ impl<M: Module> FnLower<'_, '_, M> {
         let body = self.b.create_block();
         self.b.ins().brif(over, overflow, &[], body, &[]);
         self.b.set_cold_block(overflow);
-        self.b.switch_to_block(overflow);
+        self.enter(overflow);
         self.call_rt(RtFn::StackOverflow, &[]);
         on_overflow(self);
-        self.b.switch_to_block(body);
+        self.enter(body);
     }
 
     /// The error block's code, if anything branches to it: trace this frame, leave it, return
     /// `Value::ERROR`.
     pub(crate) fn finish_err_block(&mut self) {
         if let Some(err) = self.err_block {
-            self.b.switch_to_block(err);
+            self.enter(err);
             let pc = self.b.block_params(err)[0];
             let func = self.b.ins().iconst(types::I32, self.index as i64);
             self.call_rt(RtFn::Trace, &[func, pc]);

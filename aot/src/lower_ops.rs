@@ -143,16 +143,16 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.append_block_param(join, V);
         self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
 
-        self.b.switch_to_block(fast_blk);
+        self.enter(fast_blk);
         let r = fast(self);
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
 
         self.b.set_cold_block(slow_blk);
-        self.b.switch_to_block(slow_blk);
+        self.enter(slow_blk);
         let r = slow(self);
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
 
-        self.b.switch_to_block(join);
+        self.enter(join);
         let v = self.b.block_params(join)[0];
         self.stack.push(v);
     }
@@ -297,19 +297,19 @@ impl<M: Module> FnLower<'_, '_, M> {
             let fb = self.as_f64(b);
             let flag = self.b.ins().fcmp(cc, fa, fb);
             self.branch_on(flag, branch_if, target, &args, fall);
-            self.b.switch_to_block(fall);
+            self.enter(fall);
             return;
         };
         self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
 
-        self.b.switch_to_block(fast_blk);
+        self.enter(fast_blk);
         let fa = self.as_f64(a);
         let fb = self.as_f64(b);
         let flag = self.b.ins().fcmp(cc, fa, fb);
         self.branch_on(flag, branch_if, target, &args, fall);
 
         self.b.set_cold_block(slow_blk);
-        self.b.switch_to_block(slow_blk);
+        self.enter(slow_blk);
         let r = self
             .call_rt(slow_fn, &[a, b])
             .expect("comparison returns a value");
@@ -319,7 +319,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let flag = self.b.ins().icmp_imm_u(IntCC::Equal, r, TRUE as i64);
         self.branch_on(flag, branch_if, target, &args, fall);
 
-        self.b.switch_to_block(fall);
+        self.enter(fall);
     }
 
     fn branch_on(
@@ -404,35 +404,35 @@ impl<M: Module> FnLower<'_, '_, M> {
         let simple = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, rel, 3);
         self.b.ins().brif(simple, simple_blk, &[], rest_blk, &[]);
 
-        self.b.switch_to_block(simple_blk);
+        self.enter(simple_blk);
         let t = self.b.ins().icmp_imm_u(IntCC::Equal, v, TRUE as i64);
         self.b.ins().jump(join, &[BlockArg::Value(t)]);
 
-        self.b.switch_to_block(rest_blk);
+        self.enter(rest_blk);
         let is_num = self.is_number(v);
         let other_blk = self.b.create_block();
         self.b.ins().brif(is_num, num_blk, &[], other_blk, &[]);
 
-        self.b.switch_to_block(num_blk);
+        self.enter(num_blk);
         let f = self.as_f64(v);
         let zero = self.b.ins().f64const(0.0);
         let t = self.b.ins().fcmp(FloatCC::OrderedNotEqual, f, zero);
         self.b.ins().jump(join, &[BlockArg::Value(t)]);
 
         // A list is truthy unless empty (its length is in its native view).
-        self.b.switch_to_block(other_blk);
+        self.enter(other_blk);
         let addr = self.expect_kind(v, KIND_LIST, call_blk);
         let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
         let t = self.b.ins().icmp_imm_u(IntCC::NotEqual, len, 0);
         self.b.ins().jump(join, &[BlockArg::Value(t)]);
 
         self.b.set_cold_block(call_blk);
-        self.b.switch_to_block(call_blk);
+        self.enter(call_blk);
         let r = self.call_rt(RtFn::Truthy, &[v]).expect("truthy returns u8");
         let t = self.b.ins().icmp_imm_u(IntCC::NotEqual, r, 0);
         self.b.ins().jump(join, &[BlockArg::Value(t)]);
 
-        self.b.switch_to_block(join);
+        self.enter(join);
         self.b.block_params(join)[0]
     }
 
