@@ -9,7 +9,9 @@
 //!
 //! What an inlined call keeps of a real one, so that every path still agrees:
 //! - the depth limit: the call fails with stack overflow exactly when a real call would (the
-//!   counter is compared, not changed: nothing inside a leaf body reads it);
+//!   counter is compared, not changed: nothing inside a leaf body reads it). The depth is the same
+//!   throughout a function body, so that comparison is made once at entry; a specialized body is
+//!   only entered when it is false, and its inlined calls check nothing;
 //! - the stack trace: an error inside the body records the callee's frame `(callee, pc)` and then
 //!   the caller's, at the call, like an unwinding callee would.
 //!
@@ -25,6 +27,7 @@ use ilusm_runtime::builtins::id;
 
 use crate::abi::{RtFn, NIL};
 use crate::lower::{stack_depths, FnLower, V};
+use crate::numbers::{number_returns, NumberReturn};
 use crate::AotError;
 
 /// Functions of at most this many instructions are inlined when they qualify: spectral-norm's
@@ -32,11 +35,11 @@ use crate::AotError;
 const INLINE_MAX_INSTRS: usize = 32;
 
 /// What the lowering knows about every function of a module before lowering any: its decoded
-/// code, whether a direct call of it gives a number (`numbers::returns_number`), and whether it
-/// is inlined at direct call sites.
+/// code, when a direct call of it gives a number (`numbers::number_returns`), and whether it is
+/// inlined at direct call sites.
 pub(crate) struct Callees {
     pub bodies: Vec<Vec<(u32, Instr)>>,
-    pub returns_number: Vec<bool>,
+    pub returns: Vec<NumberReturn>,
     pub inlined: Vec<bool>,
 }
 
@@ -49,7 +52,8 @@ impl Callees {
             .map(|(i, f)| decode(f, i as u32))
             .collect::<Result<Vec<_>, _>>()?;
         let num_locals: Vec<usize> = bc.functions.iter().map(num_locals).collect();
-        let returns_number = crate::numbers::returns_number(&bodies, &num_locals, &bc.constants);
+        let arity: Vec<u8> = bc.functions.iter().map(|f| f.arity).collect();
+        let returns = number_returns(&bodies, &num_locals, &arity, &bc.constants);
         let inlined = bodies
             .iter()
             .enumerate()
@@ -57,7 +61,7 @@ impl Callees {
             .collect();
         Ok(Callees {
             bodies,
-            returns_number,
+            returns,
             inlined,
         })
     }
@@ -150,15 +154,17 @@ impl<M: Module> FnLower<'_, '_, M> {
             .collect();
         let args = self.pop_n(argc as usize);
         // Stack overflow exactly where a real call would fail; the counter is left alone.
-        let over = self.leaf_overflow.expect("computed at entry");
-        self.overflow_branch(over, |s| s.jump_error(pc));
+        if !self.leaf_calls_fit {
+            let over = self.leaf_overflow.expect("computed at entry");
+            self.overflow_branch(over, |s| s.jump_error(pc));
+        }
 
         let facts = crate::numbers::known_numbers(
             body,
             num_locals(f),
             &entry_known,
             &self.bc.constants,
-            &callees.returns_number,
+            &callees.returns,
         );
         let nil = self.iconst(NIL);
         let locals = (0..num_locals(f))

@@ -127,6 +127,7 @@ pub(crate) fn lower_module<M: Module>(
                 return_to: None,
                 callees: &callees,
                 leaf_overflow: None,
+                leaf_calls_fit: false,
                 globals: None,
                 spill: None,
                 field_caches,
@@ -287,6 +288,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// it has inlined calls (the depth is constant while a function body runs: every call
     /// returns it to what it was).
     pub leaf_overflow: Option<Value>,
+    /// Lowering a version entered only when `leaf_overflow` is false.
+    pub leaf_calls_fit: bool,
     /// Base of the global slots (from `ilusm_rt_globals()` at entry), if the function uses globals.
     globals: Option<Value>,
     /// Scratch memory for argument vectors (one per function, sized for the largest).
@@ -391,15 +394,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         let depths = stack_depths(instrs);
         let num_locals = num_locals(f);
         let constants = &self.bc.constants;
-        let returns = &self.callees.returns_number;
+        let returns = &self.callees.returns;
         let generic = crate::numbers::known_numbers(instrs, num_locals, &[], constants, returns);
         // Parameters used as arithmetic operands: speculate they are numbers (small functions).
-        let speculated: Vec<u16> = generic
-            .operands
-            .iter()
-            .copied()
-            .filter(|&l| l < f.arity as u16)
-            .collect();
+        let speculated = crate::numbers::speculated_params(&generic, f.arity);
         let specialized =
             (!speculated.is_empty() && instrs.len() <= SPECIALIZE_MAX_INSTRS).then(|| {
                 let assumed: Vec<bool> = (0..num_locals as u16)
@@ -491,10 +489,17 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
                 let fast = self.b.create_block();
                 let general = self.b.create_block();
-                let cond = cond.expect("at least one speculated parameter");
+                let mut cond = cond.expect("at least one speculated parameter");
+                // The fast version also assumes its inlined calls cannot overflow the depth
+                // limit, so they need no check (the depth is the same for the whole body).
+                if let Some(over) = self.leaf_overflow {
+                    cond = self.b.ins().band_not(cond, over);
+                }
                 self.b.ins().brif(cond, fast, &[], general, &[]);
                 self.enter(fast);
+                self.leaf_calls_fit = true;
                 self.lower_version(instrs, &depths, facts.before);
+                self.leaf_calls_fit = false;
                 self.enter(general);
                 self.lower_version(instrs, &depths, generic.before);
             }

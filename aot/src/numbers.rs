@@ -86,7 +86,7 @@ impl State {
         &self,
         ins: Instr,
         constants: &[Constant],
-        returns_number: &[bool],
+        returns: &[NumberReturn],
         operands: &mut BTreeSet<u16>,
     ) -> State {
         let mut s = self.clone();
@@ -171,10 +171,15 @@ impl State {
                 s.stack.push(NUMBER);
             }
             Instr::CallDirect { func, argc } => {
-                for _ in 0..argc {
-                    s.pop();
-                }
-                let num = returns_number.get(func as usize).copied().unwrap_or(false);
+                let at = s.stack.len().saturating_sub(argc as usize);
+                let args = s.stack.split_off(at);
+                let num = match returns.get(func as usize) {
+                    Some(NumberReturn::Always) => true,
+                    Some(NumberReturn::IfNumbers(params)) => params
+                        .iter()
+                        .all(|&p| args.get(p as usize).is_some_and(|a| a.known)),
+                    _ => false,
+                };
                 s.stack.push(if num { NUMBER } else { UNKNOWN });
             }
             Instr::RangePrep => {
@@ -211,14 +216,14 @@ pub(crate) struct Facts {
 
 /// Run the analysis over one function. `entry_known[l]` says local `l` is known to be a number
 /// on entry (missing entries: not known); `num_locals` counts parameters too;
-/// `returns_number[f]` says a direct call of function `f` that succeeds gives a number
-/// ([`returns_number`]).
+/// `returns[f]` says when a direct call of function `f` that succeeds gives a number
+/// ([`number_returns`]).
 pub(crate) fn known_numbers(
     instrs: &[(u32, Instr)],
     num_locals: usize,
     entry_known: &[bool],
     constants: &[Constant],
-    returns_number: &[bool],
+    returns: &[NumberReturn],
 ) -> Facts {
     let index_of: HashMap<u32, usize> = instrs
         .iter()
@@ -247,7 +252,7 @@ pub(crate) fn known_numbers(
             slot => *slot = Some(incoming),
         }
         let state = before[i].as_ref().expect("just set");
-        let after = state.step(ins, constants, returns_number, &mut operands);
+        let after = state.step(ins, constants, returns, &mut operands);
         if let Some(&j) = ins.jump_target().and_then(|t| index_of.get(&t)) {
             work.push((j, after.clone()));
         }
@@ -262,37 +267,77 @@ pub(crate) fn known_numbers(
     Facts { before, operands }
 }
 
-/// For every function (by index, `bodies[i]` its decoded code, `num_locals[i]` its locals and
-/// parameters), whether each of its successful returns gives a number whatever its arguments, so
-/// that a direct call of it gives a known number (`a(i, j) = 1 / (i + j)`).
+/// When a direct call of a function that succeeds gives a number.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum NumberReturn {
+    /// Whatever the arguments (`a(i, j) = 1 / (i + j)`).
+    Always,
+    /// When the arguments at these parameter positions are numbers (`fib(n)`, which returns `n`
+    /// or a sum of its own results); they are the parameters its body uses as arithmetic
+    /// operands ([`speculated_params`]).
+    IfNumbers(Vec<u16>),
+    Never,
+}
+
+/// The parameters of a function of arity `arity` that its body uses as operands of arithmetic
+/// or comparisons (from [`Facts::operands`]): those the lowering speculates are numbers.
+pub(crate) fn speculated_params(facts: &Facts, arity: u8) -> Vec<u16> {
+    facts
+        .operands
+        .iter()
+        .copied()
+        .filter(|&l| l < arity as u16)
+        .collect()
+}
+
+/// For every function (by index: `bodies[i]` its decoded code, `num_locals[i]` its locals and
+/// parameters, `arity[i]` its parameters), when a direct call of it gives a number.
 ///
-/// The greatest fixpoint: every function starts as number-returning and loses that when some
-/// `ret` of its body returns an unknown slot under the current assumptions, until nothing
-/// changes. Assuming it of recursive calls is sound because a call that returns did so after
-/// finitely many nested calls: by induction on that depth, each of them returned a number.
-pub(crate) fn returns_number(
+/// The greatest fixpoint: every function starts as `Always` and moves down (to `IfNumbers`, then
+/// `Never`) when some `ret` of its body returns an unknown slot under the current assumptions,
+/// until nothing changes. Assuming it of recursive calls is sound because a call that returns did
+/// so after finitely many nested calls: by induction on that depth, each of them returned what
+/// its fact says.
+pub(crate) fn number_returns(
     bodies: &[Vec<(u32, Instr)>],
     num_locals: &[usize],
+    arity: &[u8],
     constants: &[Constant],
-) -> Vec<bool> {
-    let mut returns = vec![true; bodies.len()];
+) -> Vec<NumberReturn> {
+    let all_rets_known = |body: &[(u32, Instr)], facts: &Facts| {
+        body.iter()
+            .zip(&facts.before)
+            .all(|((_, ins), before)| match (ins, before) {
+                (Instr::Ret, Some(stack)) => stack.last().copied().unwrap_or(false),
+                // `halt` (only `<main>`) returns nil; unreachable code returns nothing.
+                (Instr::Halt, Some(_)) => false,
+                _ => true,
+            })
+    };
+    let mut returns = vec![NumberReturn::Always; bodies.len()];
     loop {
         let mut changed = false;
         for (f, body) in bodies.iter().enumerate() {
-            if !returns[f] {
+            if returns[f] == NumberReturn::Never {
                 continue;
             }
-            let facts = known_numbers(body, num_locals[f], &[], constants, &returns);
-            let all_numbers = body.iter().zip(&facts.before).all(|((_, ins), before)| {
-                match (ins, before) {
-                    (Instr::Ret, Some(stack)) => stack.last().copied().unwrap_or(false),
-                    // `halt` (only `<main>`) returns nil; unreachable code returns nothing.
-                    (Instr::Halt, Some(_)) => false,
-                    _ => true,
+            let generic = known_numbers(body, num_locals[f], &[], constants, &returns);
+            let now = if all_rets_known(body, &generic) {
+                NumberReturn::Always
+            } else {
+                let params = speculated_params(&generic, arity[f]);
+                let assumed: Vec<bool> = (0..num_locals[f] as u16)
+                    .map(|l| params.contains(&l))
+                    .collect();
+                let facts = known_numbers(body, num_locals[f], &assumed, constants, &returns);
+                if !params.is_empty() && all_rets_known(body, &facts) {
+                    NumberReturn::IfNumbers(params)
+                } else {
+                    NumberReturn::Never
                 }
-            });
-            if !all_numbers {
-                returns[f] = false;
+            };
+            if now != returns[f] {
+                returns[f] = now;
                 changed = true;
             }
         }
@@ -414,7 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn returns_number_follows_direct_calls_and_recursion() {
+    fn number_returns_follow_direct_calls_recursion_and_arguments() {
         let k = [Constant::Num(1.0)];
         let body = |code: &[Instr]| -> Vec<(u32, Instr)> {
             code.iter()
@@ -444,8 +489,28 @@ mod tests {
                 Instr::Add,
                 Instr::Ret,
             ]),
+            // f4(x) = if x < 1: x | f4(x - 1) + x (fib's shape): numbers for a number x
+            body(&[
+                Instr::GetLocal(0),
+                Instr::Push(0),
+                Instr::Lt,
+                Instr::JumpIfNot(6),
+                Instr::GetLocal(0),
+                Instr::Ret,
+                Instr::GetLocal(0),
+                Instr::Push(0),
+                Instr::Sub,
+                Instr::CallDirect { func: 4, argc: 1 },
+                Instr::GetLocal(0),
+                Instr::Add,
+                Instr::Ret,
+            ]),
         ];
-        let returns = returns_number(&bodies, &[1, 1, 1, 1], &k);
-        assert_eq!(returns, vec![true, false, true, false]);
+        let returns = number_returns(&bodies, &[1, 1, 1, 1, 1], &[1, 1, 1, 1, 1], &k);
+        use NumberReturn::*;
+        assert_eq!(
+            returns,
+            vec![Always, Never, Always, Never, IfNumbers(vec![0])]
+        );
     }
 }
