@@ -159,10 +159,14 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.overflow_branch(over, |s| s.jump_error(pc));
         }
 
-        let facts = crate::numbers::known_numbers(
+        let entry_lists: Vec<bool> = (0..argc as usize)
+            .map(|k| self.known_list(argc as usize - 1 - k))
+            .collect();
+        let facts = crate::numbers::known_facts(
             body,
             num_locals(f),
             &entry_known,
+            &entry_lists,
             &self.bc.constants,
             &callees.returns,
         );
@@ -184,7 +188,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let caller_ret = self.return_to.replace(done);
         // The callee has its own locals; its facts do not hold after `done` (several `ret`s).
         let caller_region = std::mem::take(&mut self.region);
-        self.lower_version(body, &stack_depths(body), facts.before);
+        self.lower_version(body, &stack_depths(body), facts);
         let callee_err = std::mem::replace(&mut self.err_block, caller_err);
         self.return_to = caller_ret;
         self.region = caller_region;

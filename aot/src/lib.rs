@@ -10,7 +10,8 @@
 //!   inline fast paths, everything else calls the runtime ABI of `ARCHITECTURE.md`
 //!   (`ilusm_rt_*`, declared in `abi.rs`). `numbers.rs` proves stack slots numbers at compile
 //!   time so their checks disappear, and small functions whose parameters are arithmetic
-//!   operands get a second body for number arguments, picked by one check at entry; small
+//!   operands or indexed get a second body for number or list arguments, picked by one check at
+//!   entry (`specialize.rs`); small
 //!   functions that call nothing are lowered in place of their direct calls (`inline.rs`); each
 //!   function's depth counting and error block live in `lower_frame.rs`;
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
@@ -44,6 +45,7 @@ mod lower_heap;
 mod lower_ops;
 mod numbers;
 mod object;
+mod specialize;
 #[cfg(test)]
 mod tests;
 

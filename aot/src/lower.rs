@@ -24,6 +24,8 @@ use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
 use crate::inline::{num_locals, Callees};
+use crate::numbers::Facts;
+use crate::specialize::Speculation;
 use crate::AotError;
 
 /// The value type (a NaN-boxed word).
@@ -135,6 +137,7 @@ pub(crate) fn lower_module<M: Module>(
                 next_field_site,
                 field_sites: HashMap::new(),
                 known: Vec::new(),
+                known_lists: Vec::new(),
                 region: Region::default(),
             };
             lw.lower_body(f, instrs)?;
@@ -306,6 +309,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// Which operand-stack slots (bottom first) are known numbers before the instruction being
     /// lowered (`crate::numbers`).
     known: Vec<bool>,
+    /// Likewise, which are known lists.
+    known_lists: Vec<bool>,
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -341,6 +346,14 @@ impl<M: Module> FnLower<'_, '_, M> {
             .len()
             .checked_sub(from_top + 1)
             .is_some_and(|i| self.known[i])
+    }
+
+    /// Whether the stack slot `from_top` places below the top is known to hold a list.
+    pub fn known_list(&self, from_top: usize) -> bool {
+        self.known_lists
+            .len()
+            .checked_sub(from_top + 1)
+            .is_some_and(|i| self.known_lists[i])
     }
 
     pub fn iconst(&mut self, bits: u64) -> Value {
@@ -396,15 +409,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         let constants = &self.bc.constants;
         let returns = &self.callees.returns;
         let generic = crate::numbers::known_numbers(instrs, num_locals, &[], constants, returns);
-        // Parameters used as arithmetic operands: speculate they are numbers (small functions).
-        let speculated = crate::numbers::speculated_params(&generic, f.arity);
-        let specialized =
-            (!speculated.is_empty() && instrs.len() <= SPECIALIZE_MAX_INSTRS).then(|| {
-                let assumed: Vec<bool> = (0..num_locals as u16)
-                    .map(|l| speculated.contains(&l))
-                    .collect();
-                crate::numbers::known_numbers(instrs, num_locals, &assumed, constants, returns)
-            });
+        // Small functions: speculate that parameters used as arithmetic operands are numbers and
+        // those indexed by position are lists (`specialize.rs`).
+        let speculated = Speculation::of(&generic, f.arity);
+        let specialized = (!speculated.is_empty() && instrs.len() <= SPECIALIZE_MAX_INSTRS)
+            .then(|| speculated.facts(instrs, num_locals, constants, returns));
         // Field-access sites get their caches in order (both versions share them).
         for &(pc, ins) in instrs {
             if matches!(
@@ -473,37 +482,15 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         match specialized {
             Some(facts) => {
-                // One check of the speculated parameters picks the version.
-                let mut cond = None;
-                for &l in &speculated {
-                    let p = params[l as usize];
-                    let is_num = self.b.ins().icmp_imm_u(
-                        IntCC::UnsignedLessThan,
-                        p,
-                        abi::NUMBER_LIMIT as i64,
-                    );
-                    cond = Some(match cond {
-                        Some(c) => self.b.ins().band(c, is_num),
-                        None => is_num,
-                    });
-                }
-                let fast = self.b.create_block();
-                let general = self.b.create_block();
-                let mut cond = cond.expect("at least one speculated parameter");
-                // The fast version also assumes its inlined calls cannot overflow the depth
-                // limit, so they need no check (the depth is the same for the whole body).
-                if let Some(over) = self.leaf_overflow {
-                    cond = self.b.ins().band_not(cond, over);
-                }
-                self.b.ins().brif(cond, fast, &[], general, &[]);
+                let (fast, general) = self.pick_version(&params, &speculated);
                 self.enter(fast);
                 self.leaf_calls_fit = true;
-                self.lower_version(instrs, &depths, facts.before);
+                self.lower_version(instrs, &depths, facts);
                 self.leaf_calls_fit = false;
                 self.enter(general);
-                self.lower_version(instrs, &depths, generic.before);
+                self.lower_version(instrs, &depths, generic);
             }
-            None => self.lower_version(instrs, &depths, generic.before),
+            None => self.lower_version(instrs, &depths, generic),
         }
         self.finish_err_block();
         Ok(())
@@ -515,8 +502,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         &mut self,
         instrs: &[(u32, Instr)],
         depths: &[Option<usize>],
-        mut facts: Vec<Option<Vec<bool>>>,
+        facts: Facts,
     ) {
+        let (mut numbers, mut lists) = (facts.before, facts.lists);
         // One block per reachable jump target, with a parameter per stack entry.
         let index_of: HashMap<u32, usize> = instrs
             .iter()
@@ -582,7 +570,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                 continue;
             }
             debug_assert_eq!(depths[i], Some(self.stack.len()), "pc {pc}");
-            self.known = facts[i].take().unwrap_or_default();
+            self.known = numbers[i].take().unwrap_or_default();
+            self.known_lists = lists[i].take().unwrap_or_default();
             debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
             // A comparison feeding a conditional jump (that is not itself a jump target) branches
             // on the comparison directly.

@@ -52,6 +52,16 @@ impl<M: Module> FnLower<'_, '_, M> {
         addr
     }
 
+    /// The address of the list `a`, going to `slow` if it is not one; `known`: it is a known list
+    /// (`crate::numbers`), so nothing is checked.
+    fn expect_list(&mut self, a: Value, known: bool, slow: Block) -> Value {
+        if known {
+            self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64)
+        } else {
+            self.expect_kind(a, KIND_LIST, slow)
+        }
+    }
+
     /// Continue in a new block when `i` is a number holding an integer below the length of the
     /// list at `addr`, else go to `slow`; the index as an `i64`. `known`: `i` is a known number.
     fn expect_list_position(&mut self, addr: Value, i: Value, known: bool, slow: Block) -> Value {
@@ -165,10 +175,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         match ins {
             Instr::Index | Instr::IndexOpt => {
                 let known = self.known_number(0);
+                let list = self.known_list(1);
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(true);
-                let addr = self.expect_kind(a, KIND_LIST, slow);
+                let addr = self.expect_list(a, list, slow);
                 let n = self.expect_list_position(addr, i, known, slow);
                 let at = self.element_addr(addr, n);
                 let v = self.b.ins().load(V, trusted(), at, 0);
@@ -184,11 +195,12 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             Instr::SetIndex => {
                 let known = self.known_number(1);
+                let list = self.known_list(2);
                 let v = self.pop();
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
-                let addr = self.expect_kind(a, KIND_LIST, slow);
+                let addr = self.expect_list(a, list, slow);
                 let n = self.expect_list_position(addr, i, known, slow);
                 let at = self.element_addr(addr, n);
                 self.b.ins().store(trusted(), v, at, 0);
@@ -197,9 +209,10 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.finish_slow(join, RtFn::SetIndex, &[a, i, v], pc, false);
             }
             Instr::Len => {
+                let list = self.known_list(0);
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(true);
-                let addr = self.expect_kind(a, KIND_LIST, slow);
+                let addr = self.expect_list(a, list, slow);
                 let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
                 let f = self.b.ins().fcvt_from_uint(types::F64, len);
                 let v = self.f64_word(f);

@@ -29,15 +29,19 @@ use ilusm_runtime::builtins::id;
 struct Slot {
     known: bool,
     local: Option<u16>,
+    /// Known to be a list (a list literal, or a local only ever assigned lists).
+    list: bool,
 }
 
 const UNKNOWN: Slot = Slot {
     known: false,
     local: None,
+    list: false,
 };
 const NUMBER: Slot = Slot {
     known: true,
     local: None,
+    list: false,
 };
 
 /// The known-ness of every stack slot (bottom first) and local at one point.
@@ -45,6 +49,7 @@ const NUMBER: Slot = Slot {
 struct State {
     stack: Vec<Slot>,
     locals: Vec<bool>,
+    lists: Vec<bool>,
 }
 
 impl State {
@@ -53,11 +58,15 @@ impl State {
         let before = self.clone();
         for (mine, theirs) in self.stack.iter_mut().zip(&other.stack) {
             mine.known &= theirs.known;
+            mine.list &= theirs.list;
             if mine.local != theirs.local {
                 mine.local = None;
             }
         }
         for (mine, theirs) in self.locals.iter_mut().zip(&other.locals) {
+            *mine &= *theirs;
+        }
+        for (mine, theirs) in self.lists.iter_mut().zip(&other.lists) {
             *mine &= *theirs;
         }
         *self != before
@@ -81,32 +90,58 @@ impl State {
     }
 
     /// The state after `ins` falls through or jumps. `operands` collects the locals whose
-    /// copies are operands of arithmetic or comparisons (candidates for speculation).
+    /// copies are operands of arithmetic or comparisons, `list_operands` those indexed or stored
+    /// into by position (candidates for speculation).
     fn step(
         &self,
         ins: Instr,
         constants: &[Constant],
         returns: &[NumberReturn],
         operands: &mut BTreeSet<u16>,
+        list_operands: &mut BTreeSet<u16>,
     ) -> State {
         let mut s = self.clone();
         let mut note = |slot: Slot| operands.extend(slot.local);
         match ins {
+            Instr::MakeList(n) => {
+                for _ in 0..n {
+                    s.pop();
+                }
+                s.stack.push(Slot {
+                    list: true,
+                    ..UNKNOWN
+                });
+            }
+            Instr::Index | Instr::SetIndex => {
+                let depth = if ins == Instr::Index { 2 } else { 3 };
+                let at = s.stack.len().saturating_sub(depth);
+                list_operands.extend(s.stack.get(at).and_then(|x| x.local));
+                let (pops, pushes) = ins.stack_effect();
+                for _ in 0..pops {
+                    s.pop();
+                }
+                s.stack.extend(std::iter::repeat_n(UNKNOWN, pushes));
+            }
             Instr::Push(k) => {
                 let num = matches!(constants.get(k as usize), Some(Constant::Num(_)));
                 s.stack.push(if num { NUMBER } else { UNKNOWN });
             }
             Instr::GetLocal(l) => {
                 let known = s.locals.get(l as usize).copied().unwrap_or(false);
+                let list = s.lists.get(l as usize).copied().unwrap_or(false);
                 s.stack.push(Slot {
                     known,
                     local: Some(l),
+                    list,
                 });
             }
             Instr::SetLocal(l) => {
                 let v = s.pop();
                 if let Some(slot) = s.locals.get_mut(l as usize) {
                     *slot = v.known;
+                }
+                if let Some(slot) = s.lists.get_mut(l as usize) {
+                    *slot = v.list;
                 }
                 // Copies of the old value are no longer copies of the local.
                 for x in s.stack.iter_mut().filter(|x| x.local == Some(l)) {
@@ -124,7 +159,7 @@ impl State {
                 note(b);
                 s.stack.push(Slot {
                     known: a.known && b.known,
-                    local: None,
+                    ..UNKNOWN
                 });
             }
             Instr::Sub | Instr::Mul | Instr::Div | Instr::Mod => {
@@ -189,7 +224,11 @@ impl State {
                 s.proven(a);
                 s.proven(b);
                 for x in [a, b] {
-                    s.stack.push(Slot { known: true, ..x });
+                    s.stack.push(Slot {
+                        known: true,
+                        list: false,
+                        ..x
+                    });
                 }
                 s.stack.push(NUMBER);
             }
@@ -210,8 +249,12 @@ pub(crate) struct Facts {
     /// For each instruction (by index), which stack slots are known numbers before it (bottom
     /// first); `None` for unreachable instructions.
     pub before: Vec<Option<Vec<bool>>>,
+    /// Likewise, which stack slots are known lists.
+    pub lists: Vec<Option<Vec<bool>>>,
     /// The locals that some arithmetic or comparison takes as an operand (by `get_local`).
     pub operands: BTreeSet<u16>,
+    /// The locals that `index` or `set_index` takes as the container.
+    pub list_operands: BTreeSet<u16>,
 }
 
 /// Run the analysis over one function. `entry_known[l]` says local `l` is known to be a number
@@ -222,6 +265,18 @@ pub(crate) fn known_numbers(
     instrs: &[(u32, Instr)],
     num_locals: usize,
     entry_known: &[bool],
+    constants: &[Constant],
+    returns: &[NumberReturn],
+) -> Facts {
+    known_facts(instrs, num_locals, entry_known, &[], constants, returns)
+}
+
+/// [`known_numbers`], with `entry_lists[l]` saying local `l` is known to be a list on entry.
+pub(crate) fn known_facts(
+    instrs: &[(u32, Instr)],
+    num_locals: usize,
+    entry_known: &[bool],
+    entry_lists: &[bool],
     constants: &[Constant],
     returns: &[NumberReturn],
 ) -> Facts {
@@ -236,8 +291,12 @@ pub(crate) fn known_numbers(
         locals: (0..num_locals)
             .map(|l| entry_known.get(l).copied().unwrap_or(false))
             .collect(),
+        lists: (0..num_locals)
+            .map(|l| entry_lists.get(l).copied().unwrap_or(false))
+            .collect(),
     };
     let mut operands = BTreeSet::new();
+    let mut list_operands = BTreeSet::new();
     let mut work = vec![(0usize, entry)];
     while let Some((i, incoming)) = work.pop() {
         let Some(&(_, ins)) = instrs.get(i) else {
@@ -252,7 +311,7 @@ pub(crate) fn known_numbers(
             slot => *slot = Some(incoming),
         }
         let state = before[i].as_ref().expect("just set");
-        let after = state.step(ins, constants, returns, &mut operands);
+        let after = state.step(ins, constants, returns, &mut operands, &mut list_operands);
         if let Some(&j) = ins.jump_target().and_then(|t| index_of.get(&t)) {
             work.push((j, after.clone()));
         }
@@ -260,11 +319,18 @@ pub(crate) fn known_numbers(
             work.push((i + 1, after));
         }
     }
-    let before = before
-        .into_iter()
-        .map(|s| s.map(|s| s.stack.iter().map(|x| x.known).collect()))
-        .collect();
-    Facts { before, operands }
+    let slots = |f: fn(&Slot) -> bool| -> Vec<Option<Vec<bool>>> {
+        before
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.stack.iter().map(f).collect()))
+            .collect()
+    };
+    Facts {
+        before: slots(|x| x.known),
+        lists: slots(|x| x.list),
+        operands,
+        list_operands,
+    }
 }
 
 /// When a direct call of a function that succeeds gives a number.
