@@ -61,8 +61,11 @@ impl<'p> Vm<'p> {
         let prog = self.prog;
         let max_depth = self.max_depth;
         let top = *self.frames.last().expect("a frame to run");
-        let mut code: &'p [Op] = &prog.funcs[top.func as usize].ops;
-        let mut ip = top.ip;
+        // The running function's first op, and the next op to run (a
+        // pointer, so that dispatch needs no index arithmetic; frames keep
+        // indices).
+        let mut code: *const Op = prog.funcs[top.func as usize].ops.as_ptr();
+        let mut ip: *const Op = code.wrapping_add(top.ip);
         let mut base = top.base;
         let mut closure = top.closure;
         let caches = &prog.caches[..];
@@ -118,10 +121,17 @@ impl<'p> Vm<'p> {
                 v
             }};
         }
+        // `ip` as an index into the running function's ops.
+        macro_rules! pos {
+            () => {
+                // SAFETY: `ip` points into the function's ops (or one past).
+                unsafe { ip.offset_from(code) as usize }
+            };
+        }
         macro_rules! throw {
             ($e:expr) => {{
                 sync!();
-                return Err(self.unwind($e, ip, stop));
+                return Err(self.unwind($e, pos!(), stop));
             }};
         }
         // The runtime's general case: the stack is synced first.
@@ -223,7 +233,7 @@ impl<'p> Vm<'p> {
                     None => {
                         push!(x);
                         push!(y);
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     }
                 }
             }};
@@ -235,7 +245,7 @@ impl<'p> Vm<'p> {
             ($bin:expr, $x:expr, $y:expr) => {{
                 two!($x, $y, |x, y| fuse::fast($bin, x, y), |v| {
                     push!(v);
-                    ip += 2;
+                    ip = ip.wrapping_add(2);
                 })
             }};
         }
@@ -250,7 +260,7 @@ impl<'p> Vm<'p> {
                 two!($y, $z, fast, |r| {
                     drop_n!(1);
                     set_local!($d, r);
-                    ip += 4;
+                    ip = ip.wrapping_add(4);
                 })
             }};
         }
@@ -262,7 +272,7 @@ impl<'p> Vm<'p> {
             ($f:expr, $ret_sp:expr, $closure:expr) => {{
                 let (f, ret_sp, callee_closure) = ($f, $ret_sp, $closure);
                 let func = &prog.funcs[f as usize];
-                self.frames.last_mut().expect("caller frame").ip = ip;
+                self.frames.last_mut().expect("caller frame").ip = pos!();
                 // SAFETY: the arguments are on the stack above `bp`.
                 let new_base =
                     unsafe { sp.offset_from(self.stack.as_ptr()) } as usize - func.arity as usize;
@@ -289,8 +299,8 @@ impl<'p> Vm<'p> {
                     ret_sp,
                     closure: callee_closure,
                 });
-                code = &func.ops;
-                ip = 0;
+                code = func.ops.as_ptr();
+                ip = code;
                 closure = callee_closure;
             }};
         }
@@ -317,8 +327,8 @@ impl<'p> Vm<'p> {
                     return Ok(result);
                 }
                 let caller = *self.frames.last().expect("caller frame");
-                code = &prog.funcs[caller.func as usize].ops;
-                ip = caller.ip;
+                code = prog.funcs[caller.func as usize].ops.as_ptr();
+                ip = code.wrapping_add(caller.ip);
                 base = caller.base;
                 closure = caller.closure;
                 reload!();
@@ -339,13 +349,12 @@ impl<'p> Vm<'p> {
         }
 
         loop {
-            debug_assert!(ip < code.len());
             // SAFETY: `load` checked that every jump targets an op of this
             // function and that its last op is `ret`, `halt` or `jump`; a
             // fused op only skips ops it covers, never a function's last.
-            // So `ip` always indexes `code`.
-            let op = unsafe { *code.get_unchecked(ip) };
-            ip += 1;
+            // So `ip` always points into `code`.
+            let op = unsafe { *ip };
+            ip = ip.wrapping_add(1);
             match op {
                 Op::Push(v) => push!(v),
                 Op::Pop => drop_n!(1),
@@ -426,7 +435,7 @@ impl<'p> Vm<'p> {
                 Op::LocalConst(bin, a, k) => fused_binop!(bin, local!(a), k),
                 Op::MoveLocal(a, b) => {
                     set_local!(b, local!(a));
-                    ip += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::CompareJump(bin, when, t) => {
                     let b = pop!();
@@ -436,9 +445,9 @@ impl<'p> Vm<'p> {
                         None => tri!(fuse::general(bin, a, b)),
                     };
                     if truthy!(r) == when {
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     } else {
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::BinSet(bin, d) => {
@@ -450,50 +459,50 @@ impl<'p> Vm<'p> {
                     };
                     drop_n!(2);
                     set_local!(d, r);
-                    ip += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::LocalLocalSet(bin, a, b, d) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                     })
                 }
                 Op::LocalConstSet(bin, a, d, k) => {
                     two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                     })
                 }
                 Op::LocalLocalJump(bin, when, a, b, t) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         ip = if (r == Value::TRUE) == when {
-                            t as usize
+                            code.wrapping_add(t as usize)
                         } else {
-                            ip + 3
+                            ip.wrapping_add(3)
                         };
                     })
                 }
                 Op::LocalConstJump(bin, when, a, t, k) => {
                     two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
                         ip = if (r == Value::TRUE) == when {
-                            t as usize
+                            code.wrapping_add(t as usize)
                         } else {
-                            ip + 3
+                            ip.wrapping_add(3)
                         };
                     })
                 }
                 Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
                     push!(v);
-                    ip += 2;
+                    ip = ip.wrapping_add(2);
                 }),
                 Op::SetIndexLocals(a, b, c) => {
                     let v = local!(c);
                     let set = |x, i| list_set(x, i, v).then_some(());
-                    two!(local!(a), local!(b), set, |_r| ip += 3)
+                    two!(local!(a), local!(b), set, |_r| ip = ip.wrapping_add(3))
                 }
                 Op::SetIndexLocalsConst(a, b, k) => {
                     let set = |x, i| list_set(x, i, k).then_some(());
-                    two!(local!(a), local!(b), set, |_r| ip += 3)
+                    two!(local!(a), local!(b), set, |_r| ip = ip.wrapping_add(3))
                 }
                 Op::LocalLocalBinSet(op1, op2, b, c, d) => {
                     fused_bin_set!(op1, op2, local!(b), local!(c), d)
@@ -507,7 +516,7 @@ impl<'p> Vm<'p> {
                     match fuse::fast(bin, *t, y) {
                         Some(r) => {
                             *t = r;
-                            ip += 1;
+                            ip = ip.wrapping_add(1);
                         }
                         None => push!(y),
                     }
@@ -518,7 +527,7 @@ impl<'p> Vm<'p> {
                         Some(r) => {
                             drop_n!(1);
                             set_local!(d, r);
-                            ip += 2;
+                            ip = ip.wrapping_add(2);
                         }
                         None => push!(y),
                     }
@@ -528,7 +537,7 @@ impl<'p> Vm<'p> {
                     match fuse::fast(bin, *t, k) {
                         Some(r) => {
                             *t = r;
-                            ip += 1;
+                            ip = ip.wrapping_add(1);
                         }
                         None => push!(k),
                     }
@@ -543,7 +552,7 @@ impl<'p> Vm<'p> {
                     };
                     if field_set(peek!(2), key, r, &caches[c as usize]) {
                         drop_n!(3);
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     } else {
                         drop_n!(1);
                         *top!() = r;
@@ -553,37 +562,37 @@ impl<'p> Vm<'p> {
                     let (v, e) = (local!(x), local!(end));
                     if v.is_number() && e.is_number() {
                         if v.to_f64_unchecked() == e.to_f64_unchecked() {
-                            ip = exit as usize;
+                            ip = code.wrapping_add(exit as usize);
                         } else if let Some(r) = fuse::fast(fuse::Bin::Add, v, local!(step)) {
                             set_local!(x, r);
-                            ip = top as usize;
+                            ip = code.wrapping_add(top as usize);
                         } else {
                             // Not a number step: the covered increment's general case.
-                            ip += 3;
+                            ip = ip.wrapping_add(3);
                         }
                     } else {
                         push!(v);
                         push!(e);
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::RangeStepMove(x, end, step, v, exit, top) => {
                     let (i, e) = (local!(x), local!(end));
                     if i.is_number() && e.is_number() {
                         if i.to_f64_unchecked() == e.to_f64_unchecked() {
-                            ip = exit as usize;
+                            ip = code.wrapping_add(exit as usize);
                         } else if let Some(r) = fuse::fast(fuse::Bin::Add, i, local!(step)) {
                             // The increment, the jump, and the move at `top`.
                             set_local!(x, r);
                             set_local!(v, r);
-                            ip = top as usize + 2;
+                            ip = code.wrapping_add(top as usize + 2);
                         } else {
-                            ip += 3;
+                            ip = ip.wrapping_add(3);
                         }
                     } else {
                         push!(i);
                         push!(e);
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::AccLocalConst(op1, op2, s, b, k) => {
@@ -591,7 +600,7 @@ impl<'p> Vm<'p> {
                     match fuse::fast(op1, local!(b), k).and_then(|r| fuse::fast(op2, acc, r)) {
                         Some(r) => {
                             set_local!(s, r);
-                            ip += 5;
+                            ip = ip.wrapping_add(5);
                         }
                         None => push!(acc),
                     }
@@ -602,7 +611,7 @@ impl<'p> Vm<'p> {
                     match r1.and_then(|r| fuse::fast(op2, acc, r)) {
                         Some(r) => {
                             set_local!(s, r);
-                            ip += 5;
+                            ip = ip.wrapping_add(5);
                         }
                         None => push!(acc),
                     }
@@ -610,31 +619,35 @@ impl<'p> Vm<'p> {
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     })
                 }
                 Op::LocalConstSetJump(bin, a, d, t, k) => {
                     two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     })
                 }
                 Op::ListLoopTest(i, xs, exit) => {
                     let test = |v: Value, l| Some(v.as_f64()? < list_len(l)? as f64);
                     two!(local!(i), local!(xs), test, |more| {
-                        ip = if more { ip + 4 } else { exit as usize };
+                        ip = if more {
+                            ip.wrapping_add(4)
+                        } else {
+                            code.wrapping_add(exit as usize)
+                        };
                     })
                 }
                 Op::IndexLocalsSet(xs, i, d) => two!(local!(xs), local!(i), list_get, |v| {
                     set_local!(d, v);
-                    ip += 3;
+                    ip = ip.wrapping_add(3);
                 }),
                 Op::TopLocalLocal(op1, op2, b, c) => {
                     let x = *top!();
                     let fast = |y, z| fuse::fast(op2, x, fuse::fast(op1, y, z)?);
                     two!(local!(b), local!(c), fast, |r| {
                         *top!() = r;
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                     })
                 }
                 Op::DupLocalGetField(a, c, key) => {
@@ -644,41 +657,41 @@ impl<'p> Vm<'p> {
                     push!(x);
                     if let Some(v) = field_get(x, key, &caches[c as usize]) {
                         push!(v);
-                        ip += 2;
+                        ip = ip.wrapping_add(2);
                     }
                 }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
                 Op::Gt => compare!(>, ops::gt),
                 Op::Ge => compare!(>=, ops::ge),
-                Op::Jump(t) => ip = t as usize,
+                Op::Jump(t) => ip = code.wrapping_add(t as usize),
                 Op::JumpIf(t) => {
                     if truthy!(pop!()) {
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     }
                 }
                 Op::JumpIfNot(t) => {
                     if !truthy!(pop!()) {
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     }
                 }
                 Op::CallDirect(f, argc) => call_direct!(f, argc),
                 Op::LocalLocalCall(a, b, f) => {
                     push!(local!(a));
                     push!(local!(b));
-                    ip += 2;
+                    ip = ip.wrapping_add(2);
                     call_direct!(f, 2)
                 }
                 Op::LocalConstCall(bin, a, f, k) => match fuse::fast(bin, local!(a), k) {
                     Some(r) => {
                         push!(r);
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                         call_direct!(f, 1)
                     }
                     None => {
                         push!(local!(a));
                         push!(k);
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     }
                 },
                 Op::RetLocal(a) => ret!(local!(a)),
@@ -724,20 +737,20 @@ impl<'p> Vm<'p> {
                 }
                 Op::CallBuiltinPop(id, argc) => {
                     builtin!(id, depth!() - argc as usize);
-                    ip += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::LocalCallBuiltin(a, id) => {
                     // Errors belong to the covered call_builtin.
                     push!(local!(a));
-                    ip += 1;
+                    ip = ip.wrapping_add(1);
                     let v = builtin!(id, depth!() - 1);
                     push!(v);
                 }
                 Op::LocalJump(a, when, t) => {
                     ip = if truthy!(local!(a)) == when {
-                        t as usize
+                        code.wrapping_add(t as usize)
                     } else {
-                        ip + 1
+                        ip.wrapping_add(1)
                     };
                 }
                 Op::Ret => ret!(*top!()),
@@ -793,7 +806,7 @@ impl<'p> Vm<'p> {
                     };
                     if let Some(v) = v {
                         push!(v);
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     } else {
                         // Not an object: push it and let the covered get_field fail there.
                         push!(x);
