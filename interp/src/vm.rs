@@ -396,7 +396,7 @@ impl<'p> Vm<'p> {
                     let b = pop!();
                     let a = *top!();
                     *top!() = match (a.as_f64(), b.as_f64()) {
-                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(ops::fmod(x, y)),
+                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(fuse::fmod(x, y)),
                         _ => tri!(ops::rem(a, b)),
                     };
                 }
