@@ -17,30 +17,10 @@ use ilusm_runtime::{ops, RtError, RtResult, Value};
 
 use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
-use crate::load::{Op, Program};
+use crate::load::Op;
 
-#[derive(Clone, Copy, Debug)]
-struct Frame {
-    func: u32,
-    /// For the running frame, stale; for callers, the instruction after
-    /// their call (so `ip - 1` is the call instruction).
-    ip: usize,
-    /// Stack index of local slot 0.
-    base: usize,
-    /// Stack length to restore when this frame returns (drops the locals,
-    /// and for `call` the callee value).
-    ret_sp: usize,
-    /// The closure being run (for `get_capture`), or nil for a plain function.
-    closure: Value,
-}
-
-pub(crate) struct Vm<'p> {
-    prog: &'p Program,
-    stack: Vec<Value>,
-    frames: Vec<Frame>,
-    globals: Vec<Value>,
-    max_depth: u64,
-}
+use state::Frame;
+pub(crate) use state::Vm;
 
 impl<'p> Vm<'p> {
     /// Run from the top frame until the frame at index `stop` returns; its
@@ -144,58 +124,23 @@ impl<'p> Vm<'p> {
                 }
             }};
         }
-        macro_rules! local {
-            ($l:expr) => {{
-                // SAFETY: see above.
-                unsafe { *bp.add($l as usize) }
-            }};
-        }
-        macro_rules! set_local {
-            ($l:expr, $v:expr) => {{
-                let v = $v;
-                // SAFETY: see above.
-                unsafe { *bp.add($l as usize) = v }
-            }};
-        }
-        macro_rules! push {
-            ($v:expr) => {{
-                let v = $v;
-                // SAFETY: see above.
-                unsafe {
-                    sp.write(v);
-                    sp = sp.add(1);
-                }
-            }};
-        }
-        macro_rules! pop {
-            () => {{
-                // SAFETY: see above.
-                unsafe {
-                    sp = sp.sub(1);
-                    *sp
-                }
-            }};
-        }
-        macro_rules! top {
-            () => {
-                // SAFETY: see above.
-                unsafe { &mut *sp.sub(1) }
-            };
-        }
+        // Locals and the operand stack. SAFETY (all of them): see above.
+        #[rustfmt::skip]
+        macro_rules! local { ($l:expr) => { unsafe { *bp.add($l as usize) } }; }
+        #[rustfmt::skip]
+        macro_rules! set_local { ($l:expr, $v:expr) => {{ let v = $v; unsafe { *bp.add($l as usize) = v } }}; }
+        #[rustfmt::skip]
+        macro_rules! push { ($v:expr) => {{ let v = $v; unsafe { sp.write(v); sp = sp.add(1) } }}; }
+        #[rustfmt::skip]
+        macro_rules! pop { () => { unsafe { sp = sp.sub(1); *sp } }; }
+        #[rustfmt::skip]
+        macro_rules! top { () => { unsafe { &mut *sp.sub(1) } }; }
         // The value `$k` below the top (0: the top).
-        macro_rules! peek {
-            ($k:expr) => {
-                // SAFETY: see above.
-                unsafe { *sp.sub($k + 1) }
-            };
-        }
+        #[rustfmt::skip]
+        macro_rules! peek { ($k:expr) => { unsafe { *sp.sub($k + 1) } }; }
         // Drop the top `$n` values.
-        macro_rules! drop_n {
-            ($n:expr) => {
-                // SAFETY: see above.
-                unsafe { sp = sp.sub($n) }
-            };
-        }
+        #[rustfmt::skip]
+        macro_rules! drop_n { ($n:expr) => { unsafe { sp = sp.sub($n) } }; }
         // `a OP b` with a number fast path, else the runtime's general case.
         macro_rules! arith {
             ($fast:expr, $slow:path) => {{
@@ -850,6 +795,7 @@ impl<'p> Vm<'p> {
     }
 }
 
+mod state;
 mod support;
 
 #[cfg(test)]
