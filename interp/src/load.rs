@@ -165,6 +165,10 @@ pub(crate) struct Func {
     pub pcs: Vec<u32>,
     pub arity: u8,
     pub num_locals: u16,
+    /// Stack slots a frame of this function can use: its locals and the
+    /// deepest its operand stack gets. The dispatch loop reserves them on
+    /// entry and then pushes without capacity checks.
+    pub frame_size: usize,
     pub name: String,
     /// Debug names of the local slots ("" for temporaries; empty if unknown).
     pub local_names: Vec<String>,
@@ -369,12 +373,14 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         if !matches!(ops.last(), Some(Op::Ret | Op::Halt | Op::Jump(_))) {
             return Err(fail("code does not end with ret, halt or jump".into()));
         }
+        let max_stack = max_stack(&decoded, &ops).map_err(fail)?;
         fuse(&mut ops);
         funcs.push(Func {
             ops,
             pcs,
             arity: f.arity,
             num_locals: f.num_locals,
+            frame_size: f.num_locals as usize + max_stack,
             name: f.name.clone(),
             local_names: f.local_names.clone(),
         });
@@ -387,4 +393,51 @@ pub(crate) fn load(module: &Module) -> Result<Program, String> {
         global_names: module.globals.clone(),
         entry: module.entry,
     })
+}
+
+/// The deepest the operand stack of a function's code gets (locals not
+/// counted), by the verifier's rule: the depth on entry to an instruction
+/// is the same on every path and an instruction never pops below zero.
+/// The dispatch loop's pushes and pops are unchecked, so this is derived
+/// (and checked) here rather than trusted. A fused op's slow path never
+/// holds more than the ops it covers would, so the bound holds for them.
+/// `ops` are the decoded (unfused) ops, whose jump targets are indices.
+fn max_stack(decoded: &[(u32, Instr)], ops: &[Op]) -> Result<usize, String> {
+    let mut depth: Vec<Option<usize>> = vec![None; decoded.len()];
+    let mut work = vec![0usize];
+    let mut max = 0;
+    if let Some(first) = depth.first_mut() {
+        *first = Some(0);
+    }
+    while let Some(i) = work.pop() {
+        let ((_, instr), Some(d)) = (decoded[i], depth[i]) else {
+            unreachable!("only instructions with a depth are on the work list");
+        };
+        let (pops, pushes) = instr.stack_effect();
+        let Some(after) = d.checked_sub(pops).map(|n| n + pushes) else {
+            return Err(format!("stack underflow at instruction {i}"));
+        };
+        max = max.max(d).max(after);
+        let next = (!instr.opcode().is_terminator()).then_some(i + 1);
+        let jump = match ops[i] {
+            Op::Jump(t) | Op::JumpIf(t) | Op::JumpIfNot(t) => Some(t as usize),
+            _ => None,
+        };
+        for s in [next, jump].into_iter().flatten() {
+            match depth.get_mut(s) {
+                Some(slot @ None) => {
+                    *slot = Some(after);
+                    work.push(s);
+                }
+                Some(Some(other)) if *other != after => {
+                    return Err(format!(
+                        "stack depth {after} and {other} at instruction {s}"
+                    ));
+                }
+                Some(Some(_)) => {}
+                None => return Err("code runs off its end".into()),
+            }
+        }
+    }
+    Ok(max)
 }

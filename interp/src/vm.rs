@@ -17,110 +17,153 @@ use ilusm_runtime::{ops, RtError, RtResult, Value};
 
 use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
-use crate::load::{Op, Program};
+use crate::load::Op;
 
-#[derive(Clone, Copy, Debug)]
-struct Frame {
-    func: u32,
-    /// For the running frame, stale; for callers, the instruction after
-    /// their call (so `ip - 1` is the call instruction).
-    ip: usize,
-    /// Stack index of local slot 0.
-    base: usize,
-    /// Stack length to restore when this frame returns (drops the locals,
-    /// and for `call` the callee value).
-    ret_sp: usize,
-    /// The closure being run (for `get_capture`), or nil for a plain function.
-    closure: Value,
-}
-
-pub(crate) struct Vm<'p> {
-    prog: &'p Program,
-    stack: Vec<Value>,
-    frames: Vec<Frame>,
-    globals: Vec<Value>,
-    max_depth: u64,
-}
+use state::Frame;
+pub(crate) use state::Vm;
 
 impl<'p> Vm<'p> {
     /// Run from the top frame until the frame at index `stop` returns; its
     /// result is the result.
+    ///
+    /// The operand stack lives in `self.stack`'s buffer, but while the loop
+    /// runs its top is the local pointer `sp` (and the running frame's
+    /// locals start at `bp`), so a push or pop touches no `Vec` field. The
+    /// `Vec`'s length is written back (`sync!`) before anything that may
+    /// look at the stack: every call into the runtime (it may collect, and
+    /// the collector's roots are `self.stack[..len]`, exactly the live
+    /// values), builtins, errors. Pushes need no capacity check: entering a
+    /// frame reserves its `frame_size` (locals and deepest operand stack,
+    /// `load::max_stack`), and only entering a frame or a builtin calling
+    /// back into the VM can move the buffer; `reload!` re-derives the
+    /// pointers after those.
     fn run_loop(&mut self, stop: usize) -> RtResult<Value> {
         let prog = self.prog;
         let max_depth = self.max_depth;
         let top = *self.frames.last().expect("a frame to run");
-        let mut code: &'p [Op] = &prog.funcs[top.func as usize].ops;
-        let mut ip = top.ip;
+        // The running function's first op, and the next op to run (a
+        // pointer, so that dispatch needs no index arithmetic; frames keep
+        // indices).
+        let mut code: *const Op = prog.funcs[top.func as usize].ops.as_ptr();
+        let mut ip: *const Op = code.wrapping_add(top.ip);
         let mut base = top.base;
         let mut closure = top.closure;
         let caches = &prog.caches[..];
+        debug_assert!(base <= self.stack.len());
+        // SAFETY (for every `unsafe` below that touches `sp` or `bp`):
+        // `bp + l` is a local slot of the running frame for every slot
+        // operand `l` (`load` checked it against `num_locals`, and entering
+        // the frame initialized `num_locals` slots from `bp`); verified code
+        // never pops below the locals, and never pushes beyond the frame's
+        // `frame_size`, which entering it reserved.
+        let mut bp: *mut Value = unsafe { self.stack.as_mut_ptr().add(base) };
+        let mut sp: *mut Value = unsafe { self.stack.as_mut_ptr().add(self.stack.len()) };
 
-        macro_rules! throw {
-            ($e:expr) => {
-                return Err(self.unwind($e, ip, stop))
+        // The stack's length from `sp`, before the runtime may see the stack.
+        macro_rules! sync {
+            () => {{
+                // SAFETY: `sp` points into (or one past) the initialized
+                // part of the current buffer.
+                unsafe {
+                    let n = sp.offset_from(self.stack.as_ptr()) as usize;
+                    self.stack.set_len(n);
+                }
+            }};
+        }
+        // `sp` and `bp` from the stack, after something that may have
+        // changed its length or moved its buffer.
+        macro_rules! reload {
+            () => {{
+                let s = self.stack.as_mut_ptr();
+                // SAFETY: `base` and the length are within the buffer.
+                unsafe {
+                    bp = s.add(base);
+                    sp = s.add(self.stack.len());
+                }
+            }};
+        }
+        // The stack's length (`sp` as an index).
+        macro_rules! depth {
+            () => {
+                // SAFETY: `sp` points into the current buffer.
+                unsafe { sp.offset_from(self.stack.as_ptr()) as usize }
             };
         }
+        // Call builtin `$id` on the arguments from stack index `$at` on and
+        // drop them; the result is the builtin's. `try` may call back into
+        // the VM, which may move the buffer.
+        macro_rules! builtin {
+            ($id:expr, $at:expr) => {{
+                let at = $at;
+                let v = tri!(self.call_builtin($id, at));
+                self.stack.truncate(at);
+                reload!();
+                v
+            }};
+        }
+        // `ip` as an index into the running function's ops.
+        macro_rules! pos {
+            () => {
+                // SAFETY: `ip` points into the function's ops (or one past).
+                unsafe { ip.offset_from(code) as usize }
+            };
+        }
+        macro_rules! throw {
+            ($e:expr) => {{
+                sync!();
+                return Err(self.unwind($e, pos!(), stop));
+            }};
+        }
+        // The runtime's general case: the stack is synced first.
         macro_rules! tri {
-            ($r:expr) => {
+            ($r:expr) => {{
+                sync!();
                 match $r {
                     Ok(v) => v,
                     Err(e) => throw!(e),
                 }
-            };
-        }
-        // Local slot access without bounds checks: `load` checked every
-        // slot operand against the function's `num_locals`, `enter` gave
-        // the frame that many slots from `base`, and verified code never pops
-        // below them, so `base + l < self.stack.len()` while the frame runs.
-        macro_rules! local {
-            ($l:expr) => {{
-                let i = base + $l as usize;
-                debug_assert!(i < self.stack.len());
-                // SAFETY: see above.
-                unsafe { *self.stack.as_ptr().add(i) }
             }};
         }
-        macro_rules! set_local {
-            ($l:expr, $v:expr) => {{
-                let (i, v) = (base + $l as usize, $v);
-                debug_assert!(i < self.stack.len());
-                // SAFETY: see `local!`.
-                unsafe { *self.stack.as_mut_ptr().add(i) = v }
-            }};
-        }
-        macro_rules! pop {
-            () => {
-                self.stack.pop().expect("verified stack depth")
-            };
-        }
-        macro_rules! top {
-            () => {
-                self.stack.last_mut().expect("verified stack depth")
-            };
-        }
+        // Locals and the operand stack. SAFETY (all of them): see above.
+        #[rustfmt::skip]
+        macro_rules! local { ($l:expr) => { unsafe { *bp.add($l as usize) } }; }
+        #[rustfmt::skip]
+        macro_rules! set_local { ($l:expr, $v:expr) => {{ let v = $v; unsafe { *bp.add($l as usize) = v } }}; }
+        #[rustfmt::skip]
+        macro_rules! push { ($v:expr) => {{ let v = $v; unsafe { sp.write(v); sp = sp.add(1) } }}; }
+        #[rustfmt::skip]
+        macro_rules! pop { () => { unsafe { sp = sp.sub(1); *sp } }; }
+        #[rustfmt::skip]
+        macro_rules! top { () => { unsafe { &mut *sp.sub(1) } }; }
+        // The value `$k` below the top (0: the top).
+        #[rustfmt::skip]
+        macro_rules! peek { ($k:expr) => { unsafe { *sp.sub($k + 1) } }; }
+        // Drop the top `$n` values.
+        #[rustfmt::skip]
+        macro_rules! drop_n { ($n:expr) => { unsafe { sp = sp.sub($n) } }; }
         // `a OP b` with a number fast path, else the runtime's general case.
         macro_rules! arith {
             ($fast:expr, $slow:path) => {{
                 let b = pop!();
-                let t = top!();
-                let a = *t;
-                *t = if a.is_number() && b.is_number() {
+                let a = *top!();
+                let r = if a.is_number() && b.is_number() {
                     Value::from_f64($fast(a.to_f64_unchecked(), b.to_f64_unchecked()))
                 } else {
                     tri!($slow(a, b))
                 };
+                *top!() = r;
             }};
         }
         macro_rules! compare {
             ($op:tt, $slow:path) => {{
                 let b = pop!();
-                let t = top!();
-                let a = *t;
-                *t = if a.is_number() && b.is_number() {
+                let a = *top!();
+                let r = if a.is_number() && b.is_number() {
                     Value::from_bool(a.to_f64_unchecked() $op b.to_f64_unchecked())
                 } else {
                     tri!($slow(a, b))
                 };
+                *top!() = r;
             }};
         }
         // A fused op whose first two covered ops push `x` and `y` (locals or
@@ -133,9 +176,9 @@ impl<'p> Vm<'p> {
                 match $fast(x, y) {
                     Some($r) => $done,
                     None => {
-                        self.stack.push(x);
-                        self.stack.push(y);
-                        ip += 1;
+                        push!(x);
+                        push!(y);
+                        ip = ip.wrapping_add(1);
                     }
                 }
             }};
@@ -146,8 +189,8 @@ impl<'p> Vm<'p> {
         macro_rules! fused_binop {
             ($bin:expr, $x:expr, $y:expr) => {{
                 two!($x, $y, |x, y| fuse::fast($bin, x, y), |v| {
-                    self.stack.push(v);
-                    ip += 2;
+                    push!(v);
+                    ip = ip.wrapping_add(2);
                 })
             }};
         }
@@ -157,50 +200,84 @@ impl<'p> Vm<'p> {
         // covered `OP1`.
         macro_rules! fused_bin_set {
             ($op1:expr, $op2:expr, $y:expr, $z:expr, $d:expr) => {{
-                let n = self.stack.len();
-                let x = self.stack[n - 1];
+                let x = peek!(0);
                 let fast = |y, z| fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r));
                 two!($y, $z, fast, |r| {
-                    self.stack.truncate(n - 1);
+                    drop_n!(1);
                     set_local!($d, r);
-                    ip += 4;
+                    ip = ip.wrapping_add(4);
                 })
             }};
         }
-        // Enter function `f`, whose `argc` arguments are on the stack; `ip`
-        // is already the caller's return point (after its call op).
+        // Enter function `f` (run as `$closure`, or nil), whose arguments
+        // are the top of the stack; `$ret_sp` is the stack length to restore
+        // when it returns, and `ip` is already the caller's return point.
+        // The caller checked the depth limit.
+        macro_rules! enter {
+            ($f:expr, $ret_sp:expr, $closure:expr) => {{
+                let (f, ret_sp, callee_closure) = ($f, $ret_sp, $closure);
+                let func = &prog.funcs[f as usize];
+                self.frames.last_mut().expect("caller frame").ip = pos!();
+                // SAFETY: the arguments are on the stack above `bp`.
+                let new_base =
+                    unsafe { sp.offset_from(self.stack.as_ptr()) } as usize - func.arity as usize;
+                if new_base + func.frame_size > self.stack.capacity() {
+                    // The arguments are below `sp`, so the move keeps them.
+                    sync!();
+                    self.stack
+                        .reserve(new_base + func.frame_size - self.stack.len());
+                }
+                base = new_base;
+                // SAFETY: the capacity check above.
+                unsafe {
+                    bp = self.stack.as_mut_ptr().add(base);
+                    // The locals after the parameters start as nil.
+                    for l in func.arity as usize..func.num_locals as usize {
+                        bp.add(l).write(Value::NIL);
+                    }
+                    sp = bp.add(func.num_locals as usize);
+                }
+                self.frames.push(Frame {
+                    func: f,
+                    ip: 0,
+                    base,
+                    ret_sp,
+                    closure: callee_closure,
+                });
+                code = func.ops.as_ptr();
+                ip = code;
+                closure = callee_closure;
+            }};
+        }
+        // Enter function `f`, whose `argc` arguments are on the stack.
         macro_rules! call_direct {
             ($f:expr, $argc:expr) => {{
-                let f = $f;
                 if self.frames.len() as u64 > max_depth {
                     throw!(stack_overflow(max_depth));
                 }
-                self.frames.last_mut().expect("caller frame").ip = ip;
-                let ret_sp = self.stack.len() - $argc as usize;
-                let (b, func) = self.enter(f, ret_sp, Value::NIL);
-                base = b;
-                code = &func.ops;
-                ip = 0;
-                closure = Value::NIL;
+                // SAFETY: the arguments are on the stack.
+                let ret_sp = unsafe { sp.sub($argc as usize).offset_from(self.stack.as_ptr()) };
+                enter!($f, ret_sp as usize, Value::NIL);
             }};
         }
-        // Return `result`, which is a value on the stack at or above the
-        // returning frame's `ret_sp` (so storing it there needs no push).
+        // Return `result` to the caller, in the slot `ret_sp` of the
+        // returning frame (at or below the top, so no capacity is needed).
         macro_rules! ret {
             ($result:expr) => {{
                 let result = $result;
                 let done = self.frames.pop().expect("returning frame");
+                // SAFETY: `ret_sp` is below the top.
+                unsafe { self.stack.set_len(done.ret_sp) };
                 if self.frames.len() == stop {
-                    self.stack.truncate(done.ret_sp);
                     return Ok(result);
                 }
-                self.stack[done.ret_sp] = result;
-                self.stack.truncate(done.ret_sp + 1);
                 let caller = *self.frames.last().expect("caller frame");
-                code = &prog.funcs[caller.func as usize].ops;
-                ip = caller.ip;
+                code = prog.funcs[caller.func as usize].ops.as_ptr();
+                ip = code.wrapping_add(caller.ip);
                 base = caller.base;
                 closure = caller.closure;
+                reload!();
+                push!(result);
             }};
         }
         macro_rules! truthy {
@@ -217,25 +294,22 @@ impl<'p> Vm<'p> {
         }
 
         loop {
-            debug_assert!(ip < code.len());
             // SAFETY: `load` checked that every jump targets an op of this
             // function and that its last op is `ret`, `halt` or `jump`; a
             // fused op only skips ops it covers, never a function's last.
-            // So `ip` always indexes `code`.
-            let op = unsafe { *code.get_unchecked(ip) };
-            ip += 1;
+            // So `ip` always points into `code`.
+            let op = unsafe { *ip };
+            ip = ip.wrapping_add(1);
             match op {
-                Op::Push(v) => self.stack.push(v),
-                Op::Pop => {
-                    pop!();
-                }
+                Op::Push(v) => push!(v),
+                Op::Pop => drop_n!(1),
                 Op::Dup => {
                     let v = *top!();
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::GetLocal(l) => {
                     let v = local!(l);
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetLocal(l) => {
                     let v = pop!();
@@ -246,7 +320,7 @@ impl<'p> Vm<'p> {
                     if v == Value::UNASSIGNED {
                         throw!(undefined_name(&prog.global_names[g as usize]));
                     }
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetGlobal(g) => {
                     let v = pop!();
@@ -257,26 +331,23 @@ impl<'p> Vm<'p> {
                 Op::Mul => arith!(|x, y| x * y, ops::mul),
                 Op::Div => {
                     let b = pop!();
-                    let t = top!();
-                    let a = *t;
-                    *t = match (a.as_f64(), b.as_f64()) {
+                    let a = *top!();
+                    *top!() = match (a.as_f64(), b.as_f64()) {
                         (Some(x), Some(y)) if y != 0.0 => Value::from_f64(x / y),
                         _ => tri!(ops::div(a, b)),
                     };
                 }
                 Op::Mod => {
                     let b = pop!();
-                    let t = top!();
-                    let a = *t;
-                    *t = match (a.as_f64(), b.as_f64()) {
-                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(ops::fmod(x, y)),
+                    let a = *top!();
+                    *top!() = match (a.as_f64(), b.as_f64()) {
+                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(fuse::fmod(x, y)),
                         _ => tri!(ops::rem(a, b)),
                     };
                 }
                 Op::Neg => {
-                    let t = top!();
-                    let a = *t;
-                    *t = match a.as_f64() {
+                    let a = *top!();
+                    *top!() = match a.as_f64() {
                         Some(x) => Value::from_f64(-x),
                         None => tri!(ops::neg(a)),
                     };
@@ -287,21 +358,21 @@ impl<'p> Vm<'p> {
                 }
                 Op::Eq => {
                     let b = pop!();
-                    let t = top!();
-                    let a = *t;
-                    *t = if a.is_number() && b.is_number() {
+                    let a = *top!();
+                    *top!() = if a.is_number() && b.is_number() {
                         Value::from_bool(a.to_f64_unchecked() == b.to_f64_unchecked())
                     } else {
+                        sync!();
                         ops::eq(a, b)
                     };
                 }
                 Op::Ne => {
                     let b = pop!();
-                    let t = top!();
-                    let a = *t;
-                    *t = if a.is_number() && b.is_number() {
+                    let a = *top!();
+                    *top!() = if a.is_number() && b.is_number() {
                         Value::from_bool(a.to_f64_unchecked() != b.to_f64_unchecked())
                     } else {
+                        sync!();
                         ops::ne(a, b)
                     };
                 }
@@ -309,7 +380,7 @@ impl<'p> Vm<'p> {
                 Op::LocalConst(bin, a, k) => fused_binop!(bin, local!(a), k),
                 Op::MoveLocal(a, b) => {
                     set_local!(b, local!(a));
-                    ip += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::CompareJump(bin, when, t) => {
                     let b = pop!();
@@ -319,65 +390,64 @@ impl<'p> Vm<'p> {
                         None => tri!(fuse::general(bin, a, b)),
                     };
                     if truthy!(r) == when {
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     } else {
-                        ip += 1;
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::BinSet(bin, d) => {
                     // Read in place: the operands stay rooted during the general case.
-                    let n = self.stack.len();
-                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let (a, b) = (peek!(1), peek!(0));
                     let r = match fuse::fast(bin, a, b) {
                         Some(r) => r,
                         None => tri!(fuse::general(bin, a, b)),
                     };
-                    self.stack.truncate(n - 2);
+                    drop_n!(2);
                     set_local!(d, r);
-                    ip += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::LocalLocalSet(bin, a, b, d) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                     })
                 }
                 Op::LocalConstSet(bin, a, d, k) => {
                     two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                     })
                 }
                 Op::LocalLocalJump(bin, when, a, b, t) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         ip = if (r == Value::TRUE) == when {
-                            t as usize
+                            code.wrapping_add(t as usize)
                         } else {
-                            ip + 3
+                            ip.wrapping_add(3)
                         };
                     })
                 }
                 Op::LocalConstJump(bin, when, a, t, k) => {
                     two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
                         ip = if (r == Value::TRUE) == when {
-                            t as usize
+                            code.wrapping_add(t as usize)
                         } else {
-                            ip + 3
+                            ip.wrapping_add(3)
                         };
                     })
                 }
                 Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
-                    self.stack.push(v);
-                    ip += 2;
+                    push!(v);
+                    ip = ip.wrapping_add(2);
                 }),
                 Op::SetIndexLocals(a, b, c) => {
                     let v = local!(c);
                     let set = |x, i| list_set(x, i, v).then_some(());
-                    two!(local!(a), local!(b), set, |_r| ip += 3)
+                    two!(local!(a), local!(b), set, |_r| ip = ip.wrapping_add(3))
                 }
                 Op::SetIndexLocalsConst(a, b, k) => {
                     let set = |x, i| list_set(x, i, k).then_some(());
-                    two!(local!(a), local!(b), set, |_r| ip += 3)
+                    two!(local!(a), local!(b), set, |_r| ip = ip.wrapping_add(3))
                 }
                 Op::LocalLocalBinSet(op1, op2, b, c, d) => {
                     fused_bin_set!(op1, op2, local!(b), local!(c), d)
@@ -391,21 +461,20 @@ impl<'p> Vm<'p> {
                     match fuse::fast(bin, *t, y) {
                         Some(r) => {
                             *t = r;
-                            ip += 1;
+                            ip = ip.wrapping_add(1);
                         }
-                        None => self.stack.push(y),
+                        None => push!(y),
                     }
                 }
                 Op::TopLocalSet(bin, x, d) => {
                     let y = local!(x);
-                    let n = self.stack.len();
-                    match fuse::fast(bin, self.stack[n - 1], y) {
+                    match fuse::fast(bin, peek!(0), y) {
                         Some(r) => {
-                            self.stack.truncate(n - 1);
+                            drop_n!(1);
                             set_local!(d, r);
-                            ip += 2;
+                            ip = ip.wrapping_add(2);
                         }
-                        None => self.stack.push(y),
+                        None => push!(y),
                     }
                 }
                 Op::TopConst(bin, k) => {
@@ -413,63 +482,62 @@ impl<'p> Vm<'p> {
                     match fuse::fast(bin, *t, k) {
                         Some(r) => {
                             *t = r;
-                            ip += 1;
+                            ip = ip.wrapping_add(1);
                         }
-                        None => self.stack.push(k),
+                        None => push!(k),
                     }
                 }
                 Op::BinSetField(bin, c, key) => {
                     // Stack: object, a, b. The operator's errors are this op's
                     // own; a failed store continues at the covered set_field.
-                    let n = self.stack.len();
-                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let (a, b) = (peek!(1), peek!(0));
                     let r = match fuse::fast(bin, a, b) {
                         Some(r) => r,
                         None => tri!(fuse::general(bin, a, b)),
                     };
-                    if field_set(self.stack[n - 3], key, r, &caches[c as usize]) {
-                        self.stack.truncate(n - 3);
-                        ip += 1;
+                    if field_set(peek!(2), key, r, &caches[c as usize]) {
+                        drop_n!(3);
+                        ip = ip.wrapping_add(1);
                     } else {
-                        self.stack.truncate(n - 1);
-                        self.stack[n - 2] = r;
+                        drop_n!(1);
+                        *top!() = r;
                     }
                 }
                 Op::RangeStep(x, end, step, exit, top) => {
                     let (v, e) = (local!(x), local!(end));
                     if v.is_number() && e.is_number() {
                         if v.to_f64_unchecked() == e.to_f64_unchecked() {
-                            ip = exit as usize;
+                            ip = code.wrapping_add(exit as usize);
                         } else if let Some(r) = fuse::fast(fuse::Bin::Add, v, local!(step)) {
                             set_local!(x, r);
-                            ip = top as usize;
+                            ip = code.wrapping_add(top as usize);
                         } else {
                             // Not a number step: the covered increment's general case.
-                            ip += 3;
+                            ip = ip.wrapping_add(3);
                         }
                     } else {
-                        self.stack.push(v);
-                        self.stack.push(e);
-                        ip += 1;
+                        push!(v);
+                        push!(e);
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::RangeStepMove(x, end, step, v, exit, top) => {
                     let (i, e) = (local!(x), local!(end));
                     if i.is_number() && e.is_number() {
                         if i.to_f64_unchecked() == e.to_f64_unchecked() {
-                            ip = exit as usize;
+                            ip = code.wrapping_add(exit as usize);
                         } else if let Some(r) = fuse::fast(fuse::Bin::Add, i, local!(step)) {
                             // The increment, the jump, and the move at `top`.
                             set_local!(x, r);
                             set_local!(v, r);
-                            ip = top as usize + 2;
+                            ip = code.wrapping_add(top as usize + 2);
                         } else {
-                            ip += 3;
+                            ip = ip.wrapping_add(3);
                         }
                     } else {
-                        self.stack.push(i);
-                        self.stack.push(e);
-                        ip += 1;
+                        push!(i);
+                        push!(e);
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::AccLocalConst(op1, op2, s, b, k) => {
@@ -477,9 +545,9 @@ impl<'p> Vm<'p> {
                     match fuse::fast(op1, local!(b), k).and_then(|r| fuse::fast(op2, acc, r)) {
                         Some(r) => {
                             set_local!(s, r);
-                            ip += 5;
+                            ip = ip.wrapping_add(5);
                         }
-                        None => self.stack.push(acc),
+                        None => push!(acc),
                     }
                 }
                 Op::AccLocalLocal(op1, op2, s, b, c) => {
@@ -488,89 +556,92 @@ impl<'p> Vm<'p> {
                     match r1.and_then(|r| fuse::fast(op2, acc, r)) {
                         Some(r) => {
                             set_local!(s, r);
-                            ip += 5;
+                            ip = ip.wrapping_add(5);
                         }
-                        None => self.stack.push(acc),
+                        None => push!(acc),
                     }
                 }
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     })
                 }
                 Op::LocalConstSetJump(bin, a, d, t, k) => {
                     two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
                         set_local!(d, r);
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     })
                 }
                 Op::ListLoopTest(i, xs, exit) => {
                     let test = |v: Value, l| Some(v.as_f64()? < list_len(l)? as f64);
                     two!(local!(i), local!(xs), test, |more| {
-                        ip = if more { ip + 4 } else { exit as usize };
+                        ip = if more {
+                            ip.wrapping_add(4)
+                        } else {
+                            code.wrapping_add(exit as usize)
+                        };
                     })
                 }
                 Op::IndexLocalsSet(xs, i, d) => two!(local!(xs), local!(i), list_get, |v| {
                     set_local!(d, v);
-                    ip += 3;
+                    ip = ip.wrapping_add(3);
                 }),
                 Op::TopLocalLocal(op1, op2, b, c) => {
                     let x = *top!();
                     let fast = |y, z| fuse::fast(op2, x, fuse::fast(op1, y, z)?);
                     two!(local!(b), local!(c), fast, |r| {
                         *top!() = r;
-                        ip += 3;
+                        ip = ip.wrapping_add(3);
                     })
                 }
                 Op::DupLocalGetField(a, c, key) => {
                     // The first get_local; the covered `LocalGetField` does the rest
                     // when the hit path below does not apply.
                     let x = local!(a);
-                    self.stack.push(x);
+                    push!(x);
                     if let Some(v) = field_get(x, key, &caches[c as usize]) {
-                        self.stack.push(v);
-                        ip += 2;
+                        push!(v);
+                        ip = ip.wrapping_add(2);
                     }
                 }
                 Op::Lt => compare!(<, ops::lt),
                 Op::Le => compare!(<=, ops::le),
                 Op::Gt => compare!(>, ops::gt),
                 Op::Ge => compare!(>=, ops::ge),
-                Op::Jump(t) => ip = t as usize,
+                Op::Jump(t) => ip = code.wrapping_add(t as usize),
                 Op::JumpIf(t) => {
                     if truthy!(pop!()) {
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     }
                 }
                 Op::JumpIfNot(t) => {
                     if !truthy!(pop!()) {
-                        ip = t as usize;
+                        ip = code.wrapping_add(t as usize);
                     }
                 }
                 Op::CallDirect(f, argc) => call_direct!(f, argc),
                 Op::LocalLocalCall(a, b, f) => {
-                    self.stack.push(local!(a));
-                    self.stack.push(local!(b));
-                    ip += 2;
+                    push!(local!(a));
+                    push!(local!(b));
+                    ip = ip.wrapping_add(2);
                     call_direct!(f, 2)
                 }
                 Op::LocalConstCall(bin, a, f, k) => match fuse::fast(bin, local!(a), k) {
                     Some(r) => {
-                        self.stack.push(r);
-                        ip += 3;
+                        push!(r);
+                        ip = ip.wrapping_add(3);
                         call_direct!(f, 1)
                     }
                     None => {
-                        self.stack.push(local!(a));
-                        self.stack.push(k);
-                        ip += 1;
+                        push!(local!(a));
+                        push!(k);
+                        ip = ip.wrapping_add(1);
                     }
                 },
                 Op::RetLocal(a) => ret!(local!(a)),
                 Op::BinRet(bin) => {
-                    let n = self.stack.len();
-                    let (a, b) = (self.stack[n - 2], self.stack[n - 1]);
+                    let (a, b) = (peek!(1), peek!(0));
                     let r = match fuse::fast(bin, a, b) {
                         Some(r) => r,
                         None => tri!(fuse::general(bin, a, b)),
@@ -578,8 +649,8 @@ impl<'p> Vm<'p> {
                     ret!(r)
                 }
                 Op::Call(argc) => {
-                    let at = self.stack.len() - argc as usize - 1;
-                    let callee = self.stack[at];
+                    let at = depth!() - argc as usize - 1;
+                    let callee = peek!(argc as usize);
                     let target = match callee.as_func() {
                         Some(f) => Some((f, Value::NIL)),
                         None => heap::closure(callee).map(|c| (c.func(), callee)),
@@ -596,60 +667,52 @@ impl<'p> Vm<'p> {
                         if self.frames.len() as u64 > max_depth {
                             throw!(stack_overflow(max_depth));
                         }
-                        self.frames.last_mut().expect("caller frame").ip = ip;
-                        base = self.enter(f, at, callee_closure).0;
-                        code = &callee_fn.ops;
-                        ip = 0;
-                        closure = callee_closure;
+                        enter!(f, at, callee_closure);
                     } else if let Some(id) = callee.as_builtin() {
-                        let v = tri!(self.call_builtin(id, at + 1));
-                        self.stack.truncate(at);
-                        self.stack.push(v);
+                        // The result replaces the callee.
+                        let v = builtin!(id, at + 1);
+                        *top!() = v;
                     } else {
                         throw!(RtError::new(format!("cannot call {}", type_name(callee))));
                     }
                 }
                 Op::CallBuiltin(id, argc) => {
-                    let at = self.stack.len() - argc as usize;
-                    let v = tri!(self.call_builtin(id, at));
-                    self.stack.truncate(at);
-                    self.stack.push(v);
+                    let v = builtin!(id, depth!() - argc as usize);
+                    push!(v);
                 }
                 Op::CallBuiltinPop(id, argc) => {
-                    let at = self.stack.len() - argc as usize;
-                    tri!(self.call_builtin(id, at));
-                    self.stack.truncate(at);
-                    ip += 1;
+                    builtin!(id, depth!() - argc as usize);
+                    ip = ip.wrapping_add(1);
                 }
                 Op::LocalCallBuiltin(a, id) => {
                     // Errors belong to the covered call_builtin.
-                    self.stack.push(local!(a));
-                    ip += 1;
-                    let at = self.stack.len() - 1;
-                    let v = tri!(self.call_builtin(id, at));
-                    self.stack[at] = v;
+                    push!(local!(a));
+                    ip = ip.wrapping_add(1);
+                    let v = builtin!(id, depth!() - 1);
+                    push!(v);
                 }
                 Op::LocalJump(a, when, t) => {
                     ip = if truthy!(local!(a)) == when {
-                        t as usize
+                        code.wrapping_add(t as usize)
                     } else {
-                        ip + 1
+                        ip.wrapping_add(1)
                     };
                 }
                 Op::Ret => ret!(*top!()),
                 Op::Halt => {
                     // Ends this loop invocation (for `<main>`, the program).
-                    let sp = self.frames[stop].ret_sp;
+                    let ret_sp = self.frames[stop].ret_sp;
                     self.frames.truncate(stop);
-                    self.stack.truncate(sp);
+                    // SAFETY: the frame's `ret_sp` is at or below the top.
+                    unsafe { self.stack.set_len(ret_sp) };
                     return Ok(Value::NIL);
                 }
                 Op::Index => {
                     let i = pop!();
-                    let t = top!();
-                    *t = match list_get(*t, i) {
+                    let a = *top!();
+                    *top!() = match list_get(a, i) {
                         Some(v) => v,
-                        None => tri!(containers::index(*t, i)),
+                        None => tri!(containers::index(a, i)),
                     };
                 }
                 Op::SetIndex => {
@@ -662,10 +725,10 @@ impl<'p> Vm<'p> {
                 }
                 Op::GetField(c, key) => {
                     let hint = &caches[c as usize];
-                    let t = top!();
-                    *t = match field_get(*t, key, hint) {
+                    let a = *top!();
+                    *top!() = match field_get(a, key, hint) {
                         Some(v) => v,
-                        None => tri!(containers::get_field_cached(*t, key, hint)),
+                        None => tri!(containers::get_field_cached(a, key, hint)),
                     };
                 }
                 Op::SetField(c, key) => {
@@ -681,19 +744,22 @@ impl<'p> Vm<'p> {
                     let hint = &caches[c as usize];
                     let v = match field_get(x, key, hint) {
                         Some(v) => Some(v),
-                        None => containers::get_field_cached(x, key, hint).ok(),
+                        None => {
+                            sync!();
+                            containers::get_field_cached(x, key, hint).ok()
+                        }
                     };
                     if let Some(v) = v {
-                        self.stack.push(v);
-                        ip += 1;
+                        push!(v);
+                        ip = ip.wrapping_add(1);
                     } else {
                         // Not an object: push it and let the covered get_field fail there.
-                        self.stack.push(x);
+                        push!(x);
                     }
                 }
                 Op::CellGet => {
-                    let t = top!();
-                    *t = tri!(containers::cell_get(*t));
+                    let c = *top!();
+                    *top!() = tri!(containers::cell_get(c));
                 }
                 Op::CellSet => {
                     let v = pop!();
@@ -702,7 +768,7 @@ impl<'p> Vm<'p> {
                 }
                 Op::GetCapture(i) => {
                     let c = tri!(containers::closure_cell(closure, i as u32));
-                    self.stack.push(c);
+                    push!(c);
                 }
                 Op::Print(_)
                 | Op::Concat(_)
@@ -713,12 +779,15 @@ impl<'p> Vm<'p> {
                 | Op::IterPrep
                 | Op::RangePrep
                 | Op::IndexOpt
-                | Op::GetFieldOpt(..) => tri!(self.stack_op(op)),
+                | Op::GetFieldOpt(..) => {
+                    tri!(self.stack_op(op));
+                    reload!();
+                }
                 Op::Len => {
-                    let t = top!();
-                    *t = match list_len(*t) {
+                    let a = *top!();
+                    *top!() = match list_len(a) {
                         Some(n) => Value::from_f64(n as f64),
-                        None => tri!(containers::len(*t)),
+                        None => tri!(containers::len(a)),
                     };
                 }
             }
@@ -726,6 +795,7 @@ impl<'p> Vm<'p> {
     }
 }
 
+mod state;
 mod support;
 
 #[cfg(test)]

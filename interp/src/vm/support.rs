@@ -9,7 +9,7 @@ use ilusm_runtime::print::{self, type_name};
 use ilusm_runtime::{containers, heap, ops, range, RtError, RtResult, Value};
 
 use super::{Frame, Vm};
-use crate::load::{Func, Op, Program};
+use crate::load::{Op, Program};
 
 impl<'p> Vm<'p> {
     pub(crate) fn new(prog: &'p Program, max_depth: u64) -> Vm<'p> {
@@ -23,13 +23,14 @@ impl<'p> Vm<'p> {
     }
 
     /// Push a frame for function `f` (run as `closure`, or nil) whose
-    /// `argc` arguments are the top of the stack; `ret_sp` is the stack
-    /// length to restore on return.
-    #[inline(always)]
-    pub(super) fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) -> (usize, &'p Func) {
-        let prog: &'p Program = self.prog;
-        let func = &prog.funcs[f as usize];
+    /// arguments are the top of the stack; `ret_sp` is the stack length to
+    /// restore on return. Reserves the frame's `frame_size`, as the
+    /// dispatch loop's own `enter!` does.
+    fn enter(&mut self, f: u32, ret_sp: usize, closure: Value) {
+        let func = &self.prog.funcs[f as usize];
         let base = self.stack.len() - func.arity as usize;
+        self.stack
+            .reserve(base + func.frame_size - self.stack.len());
         self.stack
             .resize(base + func.num_locals as usize, Value::NIL);
         self.frames.push(Frame {
@@ -39,7 +40,6 @@ impl<'p> Vm<'p> {
             ret_sp,
             closure,
         });
-        (base, func)
     }
 
     /// The ops that only replace values at the top of the stack and are not
