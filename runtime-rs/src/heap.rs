@@ -105,24 +105,28 @@ impl StrObj {
     }
 }
 
-/// Free one object according to its kind.
+/// Drop one object's contents (its Rust buffers) according to its kind;
+/// its slot is the collector's to reuse.
 ///
 /// # Safety
-/// `obj` must be a registered, not yet freed object that no value refers to
-/// any more; the caller removes it from the registry.
-pub(crate) unsafe fn free(obj: NonNull<Header>) {
+/// `obj` must be a live, not yet dropped object that no value refers to
+/// any more; the caller frees its slot.
+pub(crate) unsafe fn drop_object(obj: NonNull<Header>) {
+    let p = obj.as_ptr();
     match obj.as_ref().kind {
-        Kind::Str => drop(Box::from_raw(obj.as_ptr() as *mut StrObj)),
-        Kind::List => drop(Box::from_raw(obj.as_ptr() as *mut ListObj)),
-        Kind::Object => drop(Box::from_raw(obj.as_ptr() as *mut ObjObj)),
-        Kind::Closure => drop(Box::from_raw(obj.as_ptr() as *mut ClosureObj)),
-        Kind::Cell => drop(Box::from_raw(obj.as_ptr() as *mut CellObj)),
-        Kind::Buffer => drop(Box::from_raw(obj.as_ptr() as *mut BufObj)),
+        Kind::Str => std::ptr::drop_in_place(p as *mut StrObj),
+        Kind::List => std::ptr::drop_in_place(p as *mut ListObj),
+        Kind::Object => std::ptr::drop_in_place(p as *mut ObjObj),
+        Kind::Closure => std::ptr::drop_in_place(p as *mut ClosureObj),
+        Kind::Cell => std::ptr::drop_in_place(p as *mut CellObj),
+        Kind::Buffer => std::ptr::drop_in_place(p as *mut BufObj),
     }
 }
 
 /// Size of the fixed part (the struct) of an object of kind `kind`: a
 /// pointer into that range keeps the object alive during stack scanning.
+/// It is also the size of the object's slot in the collector's chunks.
+#[inline]
 pub(crate) fn fixed_size(kind: Kind) -> usize {
     match kind {
         Kind::Str => std::mem::size_of::<StrObj>(),
@@ -134,15 +138,20 @@ pub(crate) fn fixed_size(kind: Kind) -> usize {
     }
 }
 
-/// The largest [`fixed_size`].
-pub(crate) const MAX_FIXED_SIZE: usize = 128;
+/// What the collector's slots need of a kind's struct (`gc/space.rs`): a
+/// size that keeps the next slot aligned, room for the free-list link in
+/// the second word, and no alignment above 8.
+const fn fits_a_slot<T>() -> bool {
+    let size = std::mem::size_of::<T>();
+    size >= 16 && size % 8 == 0 && std::mem::align_of::<T>() <= 8
+}
 const _: () = assert!(
-    std::mem::size_of::<StrObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<ListObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<ObjObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<ClosureObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<CellObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<BufObj>() <= MAX_FIXED_SIZE
+    fits_a_slot::<StrObj>()
+        && fits_a_slot::<ListObj>()
+        && fits_a_slot::<ObjObj>()
+        && fits_a_slot::<ClosureObj>()
+        && fits_a_slot::<CellObj>()
+        && fits_a_slot::<BufObj>()
 );
 
 /// Bytes an object holds now: its struct and its buffers at their current
@@ -165,15 +174,11 @@ pub(crate) unsafe fn object_bytes(obj: NonNull<Header>) -> usize {
         }
 }
 
-fn register<T>(obj: Box<T>) -> Value {
-    let ptr = Box::into_raw(obj);
-    // SAFETY: Box::into_raw never returns null; every kind's struct starts
-    // with its Header (repr(C)).
-    let header = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
-    // SAFETY: just made, not yet freed.
-    let bytes = unsafe { object_bytes(header) };
-    gc::register(header, bytes);
-    Value::from_heap_ptr(ptr)
+/// Put `obj` (of kind `kind`; every kind's struct starts with its
+/// Header, repr(C)) in the heap.
+#[inline]
+fn register<T>(kind: Kind, obj: T) -> Value {
+    Value::from_heap_ptr(gc::alloc(kind, obj).as_ptr())
 }
 
 /// Allocate a string.
@@ -183,11 +188,14 @@ pub fn alloc_string(text: String) -> Value {
     } else {
         text.chars().count()
     };
-    register(Box::new(StrObj {
-        header: Header::new(Kind::Str),
-        chars,
-        text: text.into_boxed_str(),
-    }))
+    register(
+        Kind::Str,
+        StrObj {
+            header: Header::new(Kind::Str),
+            chars,
+            text: text.into_boxed_str(),
+        },
+    )
 }
 
 /// Allocate a string copied from `text`.
@@ -197,27 +205,27 @@ pub fn alloc_str(text: &str) -> Value {
 
 /// Allocate a list holding `items`.
 pub fn alloc_list(items: Vec<Value>) -> Value {
-    register(Box::new(ListObj::new(items)))
+    register(Kind::List, ListObj::new(items))
 }
 
 /// Allocate an empty object with room for `capacity` keys.
 pub fn alloc_object(capacity: usize) -> Value {
-    register(Box::new(ObjObj::new(capacity)))
+    register(Kind::Object, ObjObj::new(capacity))
 }
 
 /// Allocate a cell holding `v`.
 pub fn alloc_cell(v: Value) -> Value {
-    register(Box::new(CellObj::new(v)))
+    register(Kind::Cell, CellObj::new(v))
 }
 
 /// Allocate a closure of function `func` over `cells` (cell values).
 pub fn alloc_closure(func: u32, cells: Vec<Value>) -> Value {
-    register(Box::new(ClosureObj::new(func, cells)))
+    register(Kind::Closure, ClosureObj::new(func, cells))
 }
 
 /// Allocate a buffer of `len` zero bytes.
 pub fn alloc_buffer(len: usize) -> Value {
-    register(Box::new(BufObj::new(len)))
+    register(Kind::Buffer, BufObj::new(len))
 }
 
 /// The kind of a heap value, or `None` if `v` is not a heap reference.
