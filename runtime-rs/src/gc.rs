@@ -45,7 +45,7 @@ mod stack_scan;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
@@ -111,8 +111,6 @@ struct GcState {
     configured: bool,
     stress: bool,
     limit: Option<HeapLimit>,
-    /// A collection left the heap above the limit; [`check`] reports it.
-    over_limit: bool,
     /// Print [`GcStats::report_line`] when the thread ends.
     report: bool,
     stats: GcStats,
@@ -131,7 +129,6 @@ thread_local! {
             configured: false,
             stress: false,
             limit: None,
-            over_limit: false,
             report: false,
             stats: GcStats {
                 collections: 0,
@@ -145,6 +142,10 @@ thread_local! {
             mark_stack: Vec::new(),
         })
     };
+    /// A collection left the heap above the limit; [`check`] reports it.
+    /// Apart from [`GC`] because every allocating operation checks it: a
+    /// `Cell` without a destructor is one thread-local load.
+    static OVER_LIMIT: Cell<bool> = const { Cell::new(false) };
 }
 
 impl GcState {
@@ -192,7 +193,8 @@ impl GcState {
         self.live = live;
         self.since = 0;
         self.next = MIN_THRESHOLD.max(live.saturating_mul(2));
-        self.over_limit = self.limit.as_ref().is_some_and(|l| live > l.bytes);
+        let over = self.limit.as_ref().is_some_and(|l| live > l.bytes);
+        OVER_LIMIT.with(|f| f.set(over));
 
         let pause = start.elapsed();
         let s = &mut self.stats;
@@ -239,9 +241,13 @@ impl Marker<'_> {
         self.space.find(addr, interior)
     }
 
+    /// Mark `p`; stack it if its children are still to be visited
+    /// (strings and buffers have none).
+    #[inline]
     fn mark(&mut self, p: NonNull<Header>) {
         // SAFETY: callers pass registered objects only.
-        if !unsafe { p.as_ref() }.marked.replace(true) {
+        let h = unsafe { p.as_ref() };
+        if !h.marked.replace(true) && !matches!(h.kind(), Kind::Str | Kind::Buffer) {
             self.stack.push(p);
         }
     }
@@ -272,23 +278,26 @@ impl Marker<'_> {
 
     fn drain(&mut self) {
         while let Some(p) = self.stack.pop() {
-            let v = Value::from_heap_ptr(p.as_ptr());
-            heap::trace_children(v, &mut |c| {
-                if c.is_heap() {
-                    let p = NonNull::new(c.heap_addr() as *mut Header).expect("a heap value");
-                    debug_assert!(self.find(c.heap_addr(), false).is_some(), "dangling {c:?}");
-                    self.mark(p)
-                }
-            });
+            // SAFETY: stacked objects are marked, so live; the values
+            // objects hold are live objects (trusted, see the module docs).
+            unsafe {
+                heap::each_child(p, |c| {
+                    if c.is_heap() {
+                        debug_assert!(self.find(c.heap_addr(), false).is_some(), "dangling {c:?}");
+                        self.mark(NonNull::new_unchecked(c.heap_addr() as *mut Header))
+                    }
+                })
+            }
         }
     }
 }
 
 /// Put `obj` (an object of kind `kind`, header first) in this thread's
-/// heap, count it, and collect if one is due (with the new object as a
-/// root). Called by every `heap::alloc_*`.
+/// heap, count its `bytes` (what `heap::object_bytes` will say of it), and
+/// collect if one is due (with the new object as a root). Called by every
+/// `heap::alloc_*`.
 #[inline]
-pub(crate) fn alloc<T>(kind: Kind, obj: T) -> NonNull<T> {
+pub(crate) fn alloc<T>(kind: Kind, obj: T, bytes: usize) -> NonNull<T> {
     debug_assert_eq!(std::mem::size_of::<T>(), heap::fixed_size(kind));
     let (p, due) = GC.with(|g| {
         let mut g = g.borrow_mut();
@@ -298,7 +307,7 @@ pub(crate) fn alloc<T>(kind: Kind, obj: T) -> NonNull<T> {
         unsafe { p.as_ptr().write(obj) };
         g.objects += 1;
         // SAFETY: just written.
-        let bytes = unsafe { heap::object_bytes(p.cast()) };
+        debug_assert_eq!(bytes, unsafe { heap::object_bytes(p.cast()) });
         (p, g.add(bytes))
     });
     if due {
@@ -341,20 +350,22 @@ pub fn safepoint() -> RtResult<()> {
 
 /// `Err(out of memory (heap limit SIZE))` if a collection since the last
 /// check left the heap above the limit (the flag is cleared), else `Ok`.
+#[inline]
 pub fn check() -> RtResult<()> {
-    let failed = GC.with(|g| {
-        let mut g = g.borrow_mut();
-        let failed = g.over_limit;
-        g.over_limit = false;
-        failed.then(|| g.limit.as_ref().map(|l| l.text.clone()))
-    });
-    match failed {
-        None => Ok(()),
-        Some(text) => Err(RtError::new(format!(
-            "out of memory (heap limit {})",
-            text.unwrap_or_default()
-        ))),
+    if OVER_LIMIT.with(|f| f.replace(false)) {
+        Err(over_limit_error())
+    } else {
+        Ok(())
     }
+}
+
+#[cold]
+fn over_limit_error() -> Box<RtError> {
+    let text = GC.with(|g| g.borrow().limit.as_ref().map(|l| l.text.clone()));
+    RtError::new(format!(
+        "out of memory (heap limit {})",
+        text.unwrap_or_default()
+    ))
 }
 
 /// `v` if its allocation (and any before it since the last check) stayed

@@ -154,6 +154,36 @@ const _: () = assert!(
         && fits_a_slot::<BufObj>()
 );
 
+/// What the collector needs of each kind's struct, without looking at the
+/// kind byte again: the sweep handles a chunk (one kind) with the kind's
+/// own code, and marking visits children through direct calls.
+pub(crate) trait HeapObject {
+    /// Bytes of its buffers (at their capacity; approximately for hash
+    /// indices): [`object_bytes`] is this plus [`fixed_size`].
+    fn buffers(&self) -> usize;
+    /// Call `f` on every value it holds (not for strings and buffers).
+    /// Reads the contents without refreshing native views (nothing changed).
+    fn each_child(&self, f: impl FnMut(Value));
+}
+
+impl HeapObject for StrObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        self.text.len()
+    }
+    #[inline]
+    fn each_child(&self, _: impl FnMut(Value)) {}
+}
+
+impl HeapObject for BufObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        self.buffer_bytes()
+    }
+    #[inline]
+    fn each_child(&self, _: impl FnMut(Value)) {}
+}
+
 /// Bytes an object holds now: its struct and its buffers at their current
 /// capacity (approximately, for hash indices). The collector sums these
 /// over the survivors of a collection.
@@ -165,20 +195,39 @@ pub(crate) unsafe fn object_bytes(obj: NonNull<Header>) -> usize {
     let kind = obj.as_ref().kind;
     fixed_size(kind)
         + match kind {
-            Kind::Str => (&*(p as *const StrObj)).text.len(),
-            Kind::List => (&*(p as *const ListObj)).buffer_bytes(),
-            Kind::Object => (&*(p as *const ObjObj)).buffer_bytes(),
-            Kind::Closure => (&*(p as *const ClosureObj)).buffer_bytes(),
-            Kind::Buffer => (&*(p as *const BufObj)).buffer_bytes(),
-            Kind::Cell => 0,
+            Kind::Str => (*(p as *const StrObj)).buffers(),
+            Kind::List => (*(p as *const ListObj)).buffers(),
+            Kind::Object => (*(p as *const ObjObj)).buffers(),
+            Kind::Closure => (*(p as *const ClosureObj)).buffers(),
+            Kind::Buffer => (*(p as *const BufObj)).buffers(),
+            Kind::Cell => (*(p as *const CellObj)).buffers(),
         }
 }
 
-/// Put `obj` (of kind `kind`; every kind's struct starts with its
-/// Header, repr(C)) in the heap.
+/// Call `f` on every value the object `obj` holds directly (the mark
+/// phase's walk; [`trace_children`] for values).
+///
+/// # Safety
+/// `obj` must be a live object.
 #[inline]
-fn register<T>(kind: Kind, obj: T) -> Value {
-    Value::from_heap_ptr(gc::alloc(kind, obj).as_ptr())
+pub(crate) unsafe fn each_child(obj: NonNull<Header>, f: impl FnMut(Value)) {
+    let p = obj.as_ptr();
+    match obj.as_ref().kind {
+        Kind::List => (*(p as *const ListObj)).each_child(f),
+        Kind::Object => (*(p as *const ObjObj)).each_child(f),
+        Kind::Cell => (*(p as *const CellObj)).each_child(f),
+        Kind::Closure => (*(p as *const ClosureObj)).each_child(f),
+        Kind::Str | Kind::Buffer => {}
+    }
+}
+
+/// Put `obj` (of kind `kind`; every kind's struct starts with its
+/// Header, repr(C)) in the heap. `buffers` is its buffers' part of
+/// [`object_bytes`], known here without looking at the kind again.
+#[inline]
+fn register<T>(kind: Kind, obj: T, buffers: usize) -> Value {
+    let bytes = fixed_size(kind) + buffers;
+    Value::from_heap_ptr(gc::alloc(kind, obj, bytes).as_ptr())
 }
 
 /// Allocate a string.
@@ -188,13 +237,16 @@ pub fn alloc_string(text: String) -> Value {
     } else {
         text.chars().count()
     };
+    let text = text.into_boxed_str();
+    let len = text.len();
     register(
         Kind::Str,
         StrObj {
             header: Header::new(Kind::Str),
             chars,
-            text: text.into_boxed_str(),
+            text,
         },
+        len,
     )
 }
 
@@ -205,27 +257,32 @@ pub fn alloc_str(text: &str) -> Value {
 
 /// Allocate a list holding `items`.
 pub fn alloc_list(items: Vec<Value>) -> Value {
-    register(Kind::List, ListObj::new(items))
+    let bytes = items.capacity() * std::mem::size_of::<Value>();
+    register(Kind::List, ListObj::new(items), bytes)
 }
 
 /// Allocate an empty object with room for `capacity` keys.
 pub fn alloc_object(capacity: usize) -> Value {
-    register(Kind::Object, ObjObj::new(capacity))
+    let o = ObjObj::new(capacity);
+    let bytes = o.buffer_bytes();
+    register(Kind::Object, o, bytes)
 }
 
 /// Allocate a cell holding `v`.
 pub fn alloc_cell(v: Value) -> Value {
-    register(Kind::Cell, CellObj::new(v))
+    register(Kind::Cell, CellObj::new(v), 0)
 }
 
 /// Allocate a closure of function `func` over `cells` (cell values).
 pub fn alloc_closure(func: u32, cells: Vec<Value>) -> Value {
-    register(Kind::Closure, ClosureObj::new(func, cells))
+    let c = ClosureObj::new(func, cells);
+    let bytes = c.buffer_bytes();
+    register(Kind::Closure, c, bytes)
 }
 
 /// Allocate a buffer of `len` zero bytes.
 pub fn alloc_buffer(len: usize) -> Value {
-    register(Kind::Buffer, BufObj::new(len))
+    register(Kind::Buffer, BufObj::new(len), len)
 }
 
 /// The kind of a heap value, or `None` if `v` is not a heap reference.

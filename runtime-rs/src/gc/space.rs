@@ -30,7 +30,9 @@
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::ptr::{self, NonNull};
 
-use crate::heap::{self, Header, Kind};
+use crate::heap::{
+    self, BufObj, CellObj, ClosureObj, Header, HeapObject, Kind, ListObj, ObjObj, StrObj,
+};
 
 /// Bytes per chunk, and its alignment: an address's chunk is the address
 /// with the low bits cleared.
@@ -234,33 +236,24 @@ impl Space {
                 continue;
             }
             let k = chunk.kind as usize - 1;
-            let size = slot_size(KINDS[k]);
             // This chunk's free slots, linked in order.
             let mut head: *mut u8 = ptr::null_mut();
             let mut tail: *mut *mut u8 = &mut head;
-            let mut alive = 0usize;
-            let mut at = chunk.base;
-            while at < chunk.base + chunk.top {
-                let p = at as *mut u8;
-                at += size;
-                // SAFETY: a slot below `top`: an object or a free slot.
-                unsafe {
-                    if *p != 0 {
-                        let h = NonNull::new_unchecked(p as *mut Header);
-                        if h.as_ref().marked.replace(false) {
-                            alive += 1;
-                            swept.bytes += heap::object_bytes(h);
-                            continue;
-                        }
-                        // Unmarked: unreachable from every root.
-                        heap::drop_object(h);
-                        *p = 0;
-                    }
-                    *tail = p;
-                    tail = p.add(8) as *mut *mut u8;
+            let (range, t) = ((chunk.base, chunk.base + chunk.top), &mut tail);
+            // SAFETY: the chunk's slots below `top` hold objects of its kind
+            // or are free.
+            let (alive, bytes) = unsafe {
+                match KINDS[k] {
+                    Kind::Str => sweep_slots::<StrObj>(range, t),
+                    Kind::List => sweep_slots::<ListObj>(range, t),
+                    Kind::Object => sweep_slots::<ObjObj>(range, t),
+                    Kind::Closure => sweep_slots::<ClosureObj>(range, t),
+                    Kind::Cell => sweep_slots::<CellObj>(range, t),
+                    Kind::Buffer => sweep_slots::<BufObj>(range, t),
                 }
-            }
+            };
             swept.objects += alive;
+            swept.bytes += bytes;
             let bumping = self.classes[k].bump_base == chunk.base;
             if alive == 0 && !bumping {
                 chunk.kind = POOLED;
@@ -323,4 +316,40 @@ impl Space {
         self.pool.clear();
         self.classes = [NO_CLASS; 6];
     }
+}
+
+/// Sweep the slots in `[from, to)`, objects of type `T` or free: clear the
+/// marks of marked objects, drop the others, and link every free slot at
+/// `*tail` (which is left at the last link). Returns the survivors' count
+/// and bytes ([`heap::object_bytes`]). Generic, so that each kind's bytes
+/// and drop are direct code rather than a dispatch per object.
+///
+/// # Safety
+/// Every slot in the range holds a live `T` or is free (kind byte 0).
+unsafe fn sweep_slots<T: HeapObject>(
+    (from, to): (usize, usize),
+    tail: &mut *mut *mut u8,
+) -> (usize, usize) {
+    let size = std::mem::size_of::<T>();
+    let (mut alive, mut bytes) = (0, 0);
+    let mut at = from;
+    while at < to {
+        let p = at as *mut u8;
+        at += size;
+        if *p != 0 {
+            let obj = &*(p as *const T);
+            let h = &*(p as *const Header);
+            if h.marked.replace(false) {
+                alive += 1;
+                bytes += size + obj.buffers();
+                continue;
+            }
+            // Unmarked: unreachable from every root.
+            ptr::drop_in_place(p as *mut T);
+            *p = 0;
+        }
+        **tail = p;
+        *tail = p.add(8) as *mut *mut u8;
+    }
+    (alive, bytes)
 }
