@@ -143,7 +143,7 @@ pub(crate) fn fixed_size(kind: Kind) -> usize {
 /// the second word, and no alignment above 8.
 const fn fits_a_slot<T>() -> bool {
     let size = std::mem::size_of::<T>();
-    size >= 16 && size % 8 == 0 && std::mem::align_of::<T>() <= 8
+    size >= 16 && size.is_multiple_of(8) && std::mem::align_of::<T>() <= 8
 }
 const _: () = assert!(
     fits_a_slot::<StrObj>()

@@ -226,9 +226,9 @@ impl Space {
         };
         // Each kind's free list is rebuilt in address order: its tail.
         let mut tails: [*mut *mut u8; 6] = [ptr::null_mut(); 6];
-        for k in 0..KINDS.len() {
-            self.classes[k].free = ptr::null_mut();
-            tails[k] = &mut self.classes[k].free;
+        for (class, tail) in self.classes.iter_mut().zip(&mut tails) {
+            class.free = ptr::null_mut();
+            *tail = &mut class.free;
         }
         let mut emptied = false;
         for chunk in &mut self.chunks {
