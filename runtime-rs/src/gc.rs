@@ -40,16 +40,17 @@
 
 mod config;
 mod roots;
+mod space;
 mod stack_scan;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use crate::error::{RtError, RtResult};
-use crate::heap::{self, Header};
+use crate::heap::{self, Header, Kind};
 use crate::value::Value;
 
 pub use config::{
@@ -96,11 +97,10 @@ impl GcStats {
 
 /// One thread's registry and accounting.
 struct GcState {
-    /// Every allocated, not yet freed object. `objects[..sorted]` is in
-    /// ascending address order (a sweep keeps the order; new objects are
-    /// appended and sorted in at the next collection).
-    objects: Vec<NonNull<Header>>,
-    sorted: usize,
+    /// Where every allocated, not yet freed object is (`space.rs`).
+    space: space::Space,
+    /// How many objects that is.
+    objects: usize,
     /// Bytes of the objects that survived the last collection.
     live: usize,
     /// Bytes allocated or grown since then.
@@ -111,8 +111,6 @@ struct GcState {
     configured: bool,
     stress: bool,
     limit: Option<HeapLimit>,
-    /// A collection left the heap above the limit; [`check`] reports it.
-    over_limit: bool,
     /// Print [`GcStats::report_line`] when the thread ends.
     report: bool,
     stats: GcStats,
@@ -123,15 +121,14 @@ struct GcState {
 thread_local! {
     static GC: RefCell<GcState> = const {
         RefCell::new(GcState {
-            objects: Vec::new(),
-            sorted: 0,
+            space: space::Space::new(),
+            objects: 0,
             live: 0,
             since: 0,
             next: MIN_THRESHOLD,
             configured: false,
             stress: false,
             limit: None,
-            over_limit: false,
             report: false,
             stats: GcStats {
                 collections: 0,
@@ -145,6 +142,10 @@ thread_local! {
             mark_stack: Vec::new(),
         })
     };
+    /// A collection left the heap above the limit; [`check`] reports it.
+    /// Apart from [`GC`] because every allocating operation checks it: a
+    /// `Cell` without a destructor is one thread-local load.
+    static OVER_LIMIT: Cell<bool> = const { Cell::new(false) };
 }
 
 impl GcState {
@@ -170,27 +171,13 @@ impl GcState {
         self.stress || size >= self.next || self.limit.as_ref().is_some_and(|l| size > l.bytes)
     }
 
-    /// Bring the appended objects into address order.
-    fn sort_registry(&mut self) {
-        let sorted = self.sorted;
-        self.objects[sorted..].sort_unstable();
-        let joined = sorted == 0
-            || sorted == self.objects.len()
-            || self.objects[sorted - 1] < self.objects[sorted];
-        if !joined {
-            // Two sorted runs: the stable sort merges them in linear time.
-            self.objects.sort();
-        }
-        self.sorted = self.objects.len();
-    }
-
     /// Mark from every root, sweep, account. `[lo, hi)` is the native
     /// stack range to scan; `extra` an additional root (the new object).
     fn collect(&mut self, extra: Value, lo: usize, hi: usize) {
         let start = Instant::now();
-        self.sort_registry();
+        self.space.sync_bump();
         let mut marker = Marker {
-            objects: &self.objects,
+            space: &self.space,
             stack: std::mem::take(&mut self.mark_stack),
         };
         marker.value(extra);
@@ -200,26 +187,14 @@ impl GcState {
         marker.drain();
         self.mark_stack = marker.stack;
 
-        let mut live = 0;
-        self.objects.retain(|&p| {
-            // SAFETY: every registered pointer is a live object.
-            let h = unsafe { p.as_ref() };
-            if h.marked.replace(false) {
-                // SAFETY: as above.
-                live += unsafe { heap::object_bytes(p) };
-                true
-            } else {
-                // SAFETY: unmarked: unreachable from every root, so no value
-                // refers to it any more; removed from the registry here.
-                unsafe { heap::free(p) };
-                false
-            }
-        });
-        self.sorted = self.objects.len();
+        let swept = self.space.sweep();
+        let live = swept.bytes;
+        self.objects = swept.objects;
         self.live = live;
         self.since = 0;
         self.next = MIN_THRESHOLD.max(live.saturating_mul(2));
-        self.over_limit = self.limit.as_ref().is_some_and(|l| live > l.bytes);
+        let over = self.limit.as_ref().is_some_and(|l| live > l.bytes);
+        OVER_LIMIT.with(|f| f.set(over));
 
         let pause = start.elapsed();
         let s = &mut self.stats;
@@ -235,7 +210,7 @@ impl GcState {
     fn report_once(&mut self) {
         if self.report {
             self.report = false;
-            self.stats.objects = self.objects.len();
+            self.stats.objects = self.objects;
             self.stats.heap_bytes = self.size();
             eprintln!("{}", self.stats.report_line());
         }
@@ -245,44 +220,34 @@ impl GcState {
 impl Drop for GcState {
     fn drop(&mut self) {
         self.report_once();
-        for obj in self.objects.drain(..) {
-            // SAFETY: the thread is ending: no value of its heap is used any
-            // more, and each registered object is freed exactly once, here.
-            unsafe { heap::free(obj) }
-        }
+        // The thread is ending: no value of its heap is used any more.
+        self.space.free_all();
+        self.objects = 0;
     }
 }
 
 /// The mark phase: a mark bit in each header and an explicit stack of
 /// marked objects whose children are not yet visited.
 struct Marker<'a> {
-    /// The registry, sorted by address.
-    objects: &'a [NonNull<Header>],
+    /// Where the objects are.
+    space: &'a space::Space,
     stack: Vec<NonNull<Header>>,
 }
 
 impl Marker<'_> {
-    /// The registered object at `addr` exactly, or (if `interior`) whose
-    /// fixed part contains `addr`. Never dereferences anything else.
+    /// The object at `addr` exactly, or (if `interior`) whose fixed part
+    /// contains `addr`. Never dereferences anything else.
     fn find(&self, addr: usize, interior: bool) -> Option<NonNull<Header>> {
-        let first = self.objects.first()?.as_ptr() as usize;
-        let last = self.objects.last()?.as_ptr() as usize;
-        if addr < first || addr >= last + heap::MAX_FIXED_SIZE {
-            return None;
-        }
-        let i = self
-            .objects
-            .partition_point(|p| p.as_ptr() as usize <= addr);
-        let p = *self.objects.get(i.checked_sub(1)?)?;
-        let start = p.as_ptr() as usize;
-        // SAFETY: `p` is registered, so its header may be read.
-        let fits = || addr < start + heap::fixed_size(unsafe { p.as_ref() }.kind());
-        (start == addr || (interior && fits())).then_some(p)
+        self.space.find(addr, interior)
     }
 
+    /// Mark `p`; stack it if its children are still to be visited
+    /// (strings and buffers have none).
+    #[inline]
     fn mark(&mut self, p: NonNull<Header>) {
         // SAFETY: callers pass registered objects only.
-        if !unsafe { p.as_ref() }.marked.replace(true) {
+        let h = unsafe { p.as_ref() };
+        if !h.marked.replace(true) && !matches!(h.kind(), Kind::Str | Kind::Buffer) {
             self.stack.push(p);
         }
     }
@@ -313,29 +278,42 @@ impl Marker<'_> {
 
     fn drain(&mut self) {
         while let Some(p) = self.stack.pop() {
-            let v = Value::from_heap_ptr(p.as_ptr());
-            heap::trace_children(v, &mut |c| {
-                if c.is_heap() {
-                    let p = NonNull::new(c.heap_addr() as *mut Header).expect("a heap value");
-                    debug_assert!(self.find(c.heap_addr(), false).is_some(), "dangling {c:?}");
-                    self.mark(p)
-                }
-            });
+            // SAFETY: stacked objects are marked, so live; the values
+            // objects hold are live objects (trusted, see the module docs).
+            unsafe {
+                heap::each_child(p, |c| {
+                    if c.is_heap() {
+                        debug_assert!(self.find(c.heap_addr(), false).is_some(), "dangling {c:?}");
+                        self.mark(NonNull::new_unchecked(c.heap_addr() as *mut Header))
+                    }
+                })
+            }
         }
     }
 }
 
-/// Record a new object of `bytes` bytes, and collect if one is due (with
-/// the new object as a root). Called by every `heap::alloc_*`.
-pub(crate) fn register(obj: NonNull<Header>, bytes: usize) {
-    let due = GC.with(|g| {
+/// Put `obj` (an object of kind `kind`, header first) in this thread's
+/// heap, count its `bytes` (what `heap::object_bytes` will say of it), and
+/// collect if one is due (with the new object as a root). Called by every
+/// `heap::alloc_*`.
+#[inline]
+pub(crate) fn alloc<T>(kind: Kind, obj: T, bytes: usize) -> NonNull<T> {
+    debug_assert_eq!(std::mem::size_of::<T>(), heap::fixed_size(kind));
+    let (p, due) = GC.with(|g| {
         let mut g = g.borrow_mut();
-        g.objects.push(obj);
-        g.add(bytes)
+        let p = g.space.alloc(kind).cast::<T>();
+        // SAFETY: a slot of the kind's size, 8-aligned (every kind's
+        // alignment), not in use.
+        unsafe { p.as_ptr().write(obj) };
+        g.objects += 1;
+        // SAFETY: just written.
+        debug_assert_eq!(bytes, unsafe { heap::object_bytes(p.cast()) });
+        (p, g.add(bytes))
     });
     if due {
-        collect_with(Value::from_heap_ptr(obj.as_ptr()));
+        collect_with(Value::from_heap_ptr(p.as_ptr()));
     }
+    p
 }
 
 /// Count `bytes` of growth of an existing object (a list's or object's
@@ -372,20 +350,22 @@ pub fn safepoint() -> RtResult<()> {
 
 /// `Err(out of memory (heap limit SIZE))` if a collection since the last
 /// check left the heap above the limit (the flag is cleared), else `Ok`.
+#[inline]
 pub fn check() -> RtResult<()> {
-    let failed = GC.with(|g| {
-        let mut g = g.borrow_mut();
-        let failed = g.over_limit;
-        g.over_limit = false;
-        failed.then(|| g.limit.as_ref().map(|l| l.text.clone()))
-    });
-    match failed {
-        None => Ok(()),
-        Some(text) => Err(RtError::new(format!(
-            "out of memory (heap limit {})",
-            text.unwrap_or_default()
-        ))),
+    if OVER_LIMIT.with(|f| f.replace(false)) {
+        Err(over_limit_error())
+    } else {
+        Ok(())
     }
+}
+
+#[cold]
+fn over_limit_error() -> Box<RtError> {
+    let text = GC.with(|g| g.borrow().limit.as_ref().map(|l| l.text.clone()));
+    RtError::new(format!(
+        "out of memory (heap limit {})",
+        text.unwrap_or_default()
+    ))
 }
 
 /// `v` if its allocation (and any before it since the last check) stayed
@@ -401,7 +381,7 @@ pub fn stats() -> GcStats {
     GC.with(|g| {
         let g = g.borrow();
         GcStats {
-            objects: g.objects.len(),
+            objects: g.objects,
             heap_bytes: g.size(),
             ..g.stats
         }

@@ -105,24 +105,28 @@ impl StrObj {
     }
 }
 
-/// Free one object according to its kind.
+/// Drop one object's contents (its Rust buffers) according to its kind;
+/// its slot is the collector's to reuse.
 ///
 /// # Safety
-/// `obj` must be a registered, not yet freed object that no value refers to
-/// any more; the caller removes it from the registry.
-pub(crate) unsafe fn free(obj: NonNull<Header>) {
+/// `obj` must be a live, not yet dropped object that no value refers to
+/// any more; the caller frees its slot.
+pub(crate) unsafe fn drop_object(obj: NonNull<Header>) {
+    let p = obj.as_ptr();
     match obj.as_ref().kind {
-        Kind::Str => drop(Box::from_raw(obj.as_ptr() as *mut StrObj)),
-        Kind::List => drop(Box::from_raw(obj.as_ptr() as *mut ListObj)),
-        Kind::Object => drop(Box::from_raw(obj.as_ptr() as *mut ObjObj)),
-        Kind::Closure => drop(Box::from_raw(obj.as_ptr() as *mut ClosureObj)),
-        Kind::Cell => drop(Box::from_raw(obj.as_ptr() as *mut CellObj)),
-        Kind::Buffer => drop(Box::from_raw(obj.as_ptr() as *mut BufObj)),
+        Kind::Str => std::ptr::drop_in_place(p as *mut StrObj),
+        Kind::List => std::ptr::drop_in_place(p as *mut ListObj),
+        Kind::Object => std::ptr::drop_in_place(p as *mut ObjObj),
+        Kind::Closure => std::ptr::drop_in_place(p as *mut ClosureObj),
+        Kind::Cell => std::ptr::drop_in_place(p as *mut CellObj),
+        Kind::Buffer => std::ptr::drop_in_place(p as *mut BufObj),
     }
 }
 
 /// Size of the fixed part (the struct) of an object of kind `kind`: a
 /// pointer into that range keeps the object alive during stack scanning.
+/// It is also the size of the object's slot in the collector's chunks.
+#[inline]
 pub(crate) fn fixed_size(kind: Kind) -> usize {
     match kind {
         Kind::Str => std::mem::size_of::<StrObj>(),
@@ -134,16 +138,51 @@ pub(crate) fn fixed_size(kind: Kind) -> usize {
     }
 }
 
-/// The largest [`fixed_size`].
-pub(crate) const MAX_FIXED_SIZE: usize = 128;
+/// What the collector's slots need of a kind's struct (`gc/space.rs`): a
+/// size that keeps the next slot aligned, room for the free-list link in
+/// the second word, and no alignment above 8.
+const fn fits_a_slot<T>() -> bool {
+    let size = std::mem::size_of::<T>();
+    size >= 16 && size.is_multiple_of(8) && std::mem::align_of::<T>() <= 8
+}
 const _: () = assert!(
-    std::mem::size_of::<StrObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<ListObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<ObjObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<ClosureObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<CellObj>() <= MAX_FIXED_SIZE
-        && std::mem::size_of::<BufObj>() <= MAX_FIXED_SIZE
+    fits_a_slot::<StrObj>()
+        && fits_a_slot::<ListObj>()
+        && fits_a_slot::<ObjObj>()
+        && fits_a_slot::<ClosureObj>()
+        && fits_a_slot::<CellObj>()
+        && fits_a_slot::<BufObj>()
 );
+
+/// What the collector needs of each kind's struct, without looking at the
+/// kind byte again: the sweep handles a chunk (one kind) with the kind's
+/// own code, and marking visits children through direct calls.
+pub(crate) trait HeapObject {
+    /// Bytes of its buffers (at their capacity; approximately for hash
+    /// indices): [`object_bytes`] is this plus [`fixed_size`].
+    fn buffers(&self) -> usize;
+    /// Call `f` on every value it holds (not for strings and buffers).
+    /// Reads the contents without refreshing native views (nothing changed).
+    fn each_child(&self, f: impl FnMut(Value));
+}
+
+impl HeapObject for StrObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        self.text.len()
+    }
+    #[inline]
+    fn each_child(&self, _: impl FnMut(Value)) {}
+}
+
+impl HeapObject for BufObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        self.buffer_bytes()
+    }
+    #[inline]
+    fn each_child(&self, _: impl FnMut(Value)) {}
+}
 
 /// Bytes an object holds now: its struct and its buffers at their current
 /// capacity (approximately, for hash indices). The collector sums these
@@ -156,24 +195,39 @@ pub(crate) unsafe fn object_bytes(obj: NonNull<Header>) -> usize {
     let kind = obj.as_ref().kind;
     fixed_size(kind)
         + match kind {
-            Kind::Str => (&*(p as *const StrObj)).text.len(),
-            Kind::List => (&*(p as *const ListObj)).buffer_bytes(),
-            Kind::Object => (&*(p as *const ObjObj)).buffer_bytes(),
-            Kind::Closure => (&*(p as *const ClosureObj)).buffer_bytes(),
-            Kind::Buffer => (&*(p as *const BufObj)).buffer_bytes(),
-            Kind::Cell => 0,
+            Kind::Str => (*(p as *const StrObj)).buffers(),
+            Kind::List => (*(p as *const ListObj)).buffers(),
+            Kind::Object => (*(p as *const ObjObj)).buffers(),
+            Kind::Closure => (*(p as *const ClosureObj)).buffers(),
+            Kind::Buffer => (*(p as *const BufObj)).buffers(),
+            Kind::Cell => (*(p as *const CellObj)).buffers(),
         }
 }
 
-fn register<T>(obj: Box<T>) -> Value {
-    let ptr = Box::into_raw(obj);
-    // SAFETY: Box::into_raw never returns null; every kind's struct starts
-    // with its Header (repr(C)).
-    let header = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
-    // SAFETY: just made, not yet freed.
-    let bytes = unsafe { object_bytes(header) };
-    gc::register(header, bytes);
-    Value::from_heap_ptr(ptr)
+/// Call `f` on every value the object `obj` holds directly (the mark
+/// phase's walk; [`trace_children`] for values).
+///
+/// # Safety
+/// `obj` must be a live object.
+#[inline]
+pub(crate) unsafe fn each_child(obj: NonNull<Header>, f: impl FnMut(Value)) {
+    let p = obj.as_ptr();
+    match obj.as_ref().kind {
+        Kind::List => (*(p as *const ListObj)).each_child(f),
+        Kind::Object => (*(p as *const ObjObj)).each_child(f),
+        Kind::Cell => (*(p as *const CellObj)).each_child(f),
+        Kind::Closure => (*(p as *const ClosureObj)).each_child(f),
+        Kind::Str | Kind::Buffer => {}
+    }
+}
+
+/// Put `obj` (of kind `kind`; every kind's struct starts with its
+/// Header, repr(C)) in the heap. `buffers` is its buffers' part of
+/// [`object_bytes`], known here without looking at the kind again.
+#[inline]
+fn register<T>(kind: Kind, obj: T, buffers: usize) -> Value {
+    let bytes = fixed_size(kind) + buffers;
+    Value::from_heap_ptr(gc::alloc(kind, obj, bytes).as_ptr())
 }
 
 /// Allocate a string.
@@ -183,11 +237,17 @@ pub fn alloc_string(text: String) -> Value {
     } else {
         text.chars().count()
     };
-    register(Box::new(StrObj {
-        header: Header::new(Kind::Str),
-        chars,
-        text: text.into_boxed_str(),
-    }))
+    let text = text.into_boxed_str();
+    let len = text.len();
+    register(
+        Kind::Str,
+        StrObj {
+            header: Header::new(Kind::Str),
+            chars,
+            text,
+        },
+        len,
+    )
 }
 
 /// Allocate a string copied from `text`.
@@ -197,27 +257,32 @@ pub fn alloc_str(text: &str) -> Value {
 
 /// Allocate a list holding `items`.
 pub fn alloc_list(items: Vec<Value>) -> Value {
-    register(Box::new(ListObj::new(items)))
+    let bytes = items.capacity() * std::mem::size_of::<Value>();
+    register(Kind::List, ListObj::new(items), bytes)
 }
 
 /// Allocate an empty object with room for `capacity` keys.
 pub fn alloc_object(capacity: usize) -> Value {
-    register(Box::new(ObjObj::new(capacity)))
+    let o = ObjObj::new(capacity);
+    let bytes = o.buffer_bytes();
+    register(Kind::Object, o, bytes)
 }
 
 /// Allocate a cell holding `v`.
 pub fn alloc_cell(v: Value) -> Value {
-    register(Box::new(CellObj::new(v)))
+    register(Kind::Cell, CellObj::new(v), 0)
 }
 
 /// Allocate a closure of function `func` over `cells` (cell values).
 pub fn alloc_closure(func: u32, cells: Vec<Value>) -> Value {
-    register(Box::new(ClosureObj::new(func, cells)))
+    let c = ClosureObj::new(func, cells);
+    let bytes = c.buffer_bytes();
+    register(Kind::Closure, c, bytes)
 }
 
 /// Allocate a buffer of `len` zero bytes.
 pub fn alloc_buffer(len: usize) -> Value {
-    register(Box::new(BufObj::new(len)))
+    register(Kind::Buffer, BufObj::new(len), len)
 }
 
 /// The kind of a heap value, or `None` if `v` is not a heap reference.

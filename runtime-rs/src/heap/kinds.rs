@@ -20,7 +20,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use super::{string, Header, Kind, StrObj};
+use super::{string, Header, HeapObject, Kind, StrObj};
 use crate::gc;
 use crate::value::Value;
 
@@ -154,11 +154,6 @@ impl ListObj {
         gc::grew(grown * WORD);
     }
 
-    /// Bytes of the element buffer (its capacity).
-    pub(crate) fn buffer_bytes(&self) -> usize {
-        self.with(|v| v.capacity() * WORD)
-    }
-
     /// Call `visit` on every element.
     pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
         // By index, so `visit` cannot invalidate an iterator.
@@ -167,6 +162,21 @@ impl ListObj {
             visit(x);
             i += 1;
         }
+    }
+}
+
+impl HeapObject for ListObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        // SAFETY: see the module docs; a read, and nothing can change the
+        // contents while it runs.
+        unsafe { (*self.items.get()).capacity() * WORD }
+    }
+
+    #[inline]
+    fn each_child(&self, mut f: impl FnMut(Value)) {
+        // SAFETY: as above; `f` (the collector's mark) does not touch lists.
+        unsafe { (*self.items.get()).iter().for_each(|&x| f(x)) }
     }
 }
 
@@ -472,6 +482,26 @@ impl ObjObj {
     }
 }
 
+impl HeapObject for ObjObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        // SAFETY: see the module docs; a read only.
+        unsafe { (*self.map.get()).bytes() }
+    }
+
+    #[inline]
+    fn each_child(&self, mut f: impl FnMut(Value)) {
+        // SAFETY: as above; `f` (the collector's mark) does not touch objects.
+        let map = unsafe { &*self.map.get() };
+        for &(k, v) in &map.entries {
+            if k != DELETED {
+                f(k);
+                f(v);
+            }
+        }
+    }
+}
+
 /// One mutable value: a local variable captured by a closure.
 #[repr(C)]
 pub struct CellObj {
@@ -503,6 +533,18 @@ impl CellObj {
 
     pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
         visit(self.get())
+    }
+}
+
+impl HeapObject for CellObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        0
+    }
+
+    #[inline]
+    fn each_child(&self, mut f: impl FnMut(Value)) {
+        f(self.get())
     }
 }
 
@@ -542,5 +584,17 @@ impl ClosureObj {
     /// Bytes of the captured-cell array.
     pub(crate) fn buffer_bytes(&self) -> usize {
         self.cells.len() * WORD
+    }
+}
+
+impl HeapObject for ClosureObj {
+    #[inline]
+    fn buffers(&self) -> usize {
+        self.buffer_bytes()
+    }
+
+    #[inline]
+    fn each_child(&self, f: impl FnMut(Value)) {
+        self.cells.iter().copied().for_each(f)
     }
 }
