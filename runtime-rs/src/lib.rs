@@ -37,7 +37,7 @@ pub mod range;
 pub mod value;
 
 /// mimalloc instead of the C library's malloc when the `mimalloc` feature
-/// is on (the `ilusm` binary: interpreter and JIT): the buffers of strings,
+/// is on (off by default: see its note in Cargo.toml): the buffers of strings,
 /// lists and objects are allocated and freed at the rate the program makes
 /// garbage. `no_thp`: transparent huge pages for its arena cost more at
 /// start-up (zeroing 2 MiB pages) than they gain here.
