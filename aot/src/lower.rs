@@ -238,6 +238,15 @@ pub(crate) fn stack_depths(instrs: &[(u32, Instr)]) -> Vec<Option<usize>> {
 /// parameters that are numbers (`lower_body`); larger ones would double too much code.
 const SPECIALIZE_MAX_INSTRS: usize = 400;
 
+/// The fact about the stack slot `from_top` places below the top, from per-slot facts listed
+/// bottom first (false for a slot the facts do not cover).
+fn slot_fact(facts: &[bool], from_top: usize) -> bool {
+    facts
+        .len()
+        .checked_sub(from_top + 1)
+        .is_some_and(|i| facts[i])
+}
+
 fn is_comparison(ins: Instr) -> bool {
     matches!(
         ins,
@@ -342,18 +351,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// Whether the stack slot `from_top` places below the top (0: the top) is known to hold a
     /// number before the current instruction.
     pub fn known_number(&self, from_top: usize) -> bool {
-        self.known
-            .len()
-            .checked_sub(from_top + 1)
-            .is_some_and(|i| self.known[i])
+        slot_fact(&self.known, from_top)
     }
 
     /// Whether the stack slot `from_top` places below the top is known to hold a list.
     pub fn known_list(&self, from_top: usize) -> bool {
-        self.known_lists
-            .len()
-            .checked_sub(from_top + 1)
-            .is_some_and(|i| self.known_lists[i])
+        slot_fact(&self.known_lists, from_top)
     }
 
     pub fn iconst(&mut self, bits: u64) -> Value {

@@ -90,6 +90,14 @@ impl<M: Module> FnLower<'_, '_, M> {
         n
     }
 
+    /// Continue in a new block when `a` is a list and `i` a position in it, else go to `slow`;
+    /// the address of that element. `known`: whether `a` is a known list and `i` a known number.
+    fn expect_element(&mut self, a: Value, i: Value, known: (bool, bool), slow: Block) -> Value {
+        let addr = self.expect_list(a, known.0, slow);
+        let n = self.expect_list_position(addr, i, known.1, slow);
+        self.element_addr(addr, n)
+    }
+
     /// The address of element `n` of the list at `addr`.
     fn element_addr(&mut self, addr: Value, n: Value) -> Value {
         let items = self.b.ins().load(PTR, trusted(), addr, LIST_ITEMS_OFFSET);
@@ -174,14 +182,11 @@ impl<M: Module> FnLower<'_, '_, M> {
     pub(crate) fn lower_access(&mut self, pc: u32, ins: Instr) {
         match ins {
             Instr::Index | Instr::IndexOpt => {
-                let known = self.known_number(0);
-                let list = self.known_list(1);
+                let known = (self.known_list(1), self.known_number(0));
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(true);
-                let addr = self.expect_list(a, list, slow);
-                let n = self.expect_list_position(addr, i, known, slow);
-                let at = self.element_addr(addr, n);
+                let at = self.expect_element(a, i, known, slow);
                 let v = self.b.ins().load(V, trusted(), at, 0);
                 self.b.ins().jump(join, &[BlockArg::Value(v)]);
                 let f = if ins == Instr::Index {
@@ -194,15 +199,12 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.stack.push(r.expect("a result"));
             }
             Instr::SetIndex => {
-                let known = self.known_number(1);
-                let list = self.known_list(2);
+                let known = (self.known_list(2), self.known_number(1));
                 let v = self.pop();
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
-                let addr = self.expect_list(a, list, slow);
-                let n = self.expect_list_position(addr, i, known, slow);
-                let at = self.element_addr(addr, n);
+                let at = self.expect_element(a, i, known, slow);
                 self.b.ins().store(trusted(), v, at, 0);
                 self.b.ins().jump(join, &[]);
                 self.enter(slow);
