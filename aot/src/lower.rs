@@ -24,7 +24,7 @@ use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
 use crate::inline::{num_locals, Callees};
-use crate::numbers::Facts;
+use crate::numbers::{Facts, Int};
 use crate::specialize::Speculation;
 use crate::AotError;
 
@@ -138,6 +138,7 @@ pub(crate) fn lower_module<M: Module>(
                 field_sites: HashMap::new(),
                 known: Vec::new(),
                 known_lists: Vec::new(),
+                known_ints: Vec::new(),
                 region: Region::default(),
             };
             lw.lower_body(f, instrs)?;
@@ -240,11 +241,11 @@ const SPECIALIZE_MAX_INSTRS: usize = 400;
 
 /// The fact about the stack slot `from_top` places below the top, from per-slot facts listed
 /// bottom first (false for a slot the facts do not cover).
-fn slot_fact(facts: &[bool], from_top: usize) -> bool {
+fn slot_fact<T: Copy + Default>(facts: &[T], from_top: usize) -> T {
     facts
         .len()
         .checked_sub(from_top + 1)
-        .is_some_and(|i| facts[i])
+        .map_or_else(T::default, |i| facts[i])
 }
 
 fn is_comparison(ins: Instr) -> bool {
@@ -320,6 +321,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     known: Vec<bool>,
     /// Likewise, which are known lists.
     known_lists: Vec<bool>,
+    /// Likewise, what is known about the numbers' values.
+    known_ints: Vec<Int>,
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -357,6 +360,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// Whether the stack slot `from_top` places below the top is known to hold a list.
     pub fn known_list(&self, from_top: usize) -> bool {
         slot_fact(&self.known_lists, from_top)
+    }
+
+    /// What is known about the value of the number in the stack slot `from_top` places below
+    /// the top (`Int::No` when it is not a known number).
+    pub fn known_int(&self, from_top: usize) -> Int {
+        slot_fact(&self.known_ints, from_top)
     }
 
     pub fn iconst(&mut self, bits: u64) -> Value {
@@ -507,7 +516,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         depths: &[Option<usize>],
         facts: Facts,
     ) {
-        let (mut numbers, mut lists) = (facts.before, facts.lists);
+        let (mut numbers, mut lists, mut ints) = (facts.before, facts.lists, facts.ints);
         // One block per reachable jump target, with a parameter per stack entry.
         let index_of: HashMap<u32, usize> = instrs
             .iter()
@@ -575,6 +584,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             debug_assert_eq!(depths[i], Some(self.stack.len()), "pc {pc}");
             self.known = numbers[i].take().unwrap_or_default();
             self.known_lists = lists[i].take().unwrap_or_default();
+            self.known_ints = ints[i].take().unwrap_or_default();
             debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
             // A comparison feeding a conditional jump (that is not itself a jump target) branches
             // on the comparison directly.

@@ -30,6 +30,7 @@ use crate::abi::{
     NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, PAYLOAD_MASK, PTR, TAG_HEAP,
 };
 use crate::lower::{trusted, FnLower, V};
+use crate::numbers::Int;
 
 /// Bytes of one object entry (a key word and a value word).
 const ENTRY_SIZE: i64 = 16;
@@ -63,27 +64,43 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Continue in a new block when `i` is a number holding an integer below the length of the
-    /// list at `addr`, else go to `slow`; the index as an `i64`. `known`: `i` is a known number.
-    fn expect_list_position(&mut self, addr: Value, i: Value, known: bool, slow: Block) -> Value {
-        let is_num = (!known).then(|| {
+    /// list at `addr`, else go to `slow`; the index as an `i64`. `known`: `i` is a known number,
+    /// and what is known about its value.
+    fn expect_list_position(
+        &mut self,
+        addr: Value,
+        i: Value,
+        known: (bool, Int),
+        slow: Block,
+    ) -> Value {
+        let is_num = (!known.0).then(|| {
             self.b
                 .ins()
                 .icmp_imm_u(IntCC::UnsignedLessThan, i, NUMBER_LIMIT as i64)
         });
         let f = self.as_f64(i);
-        // Integral: converting to i64 and back gives the same number (for a non-number word the
-        // result is meaningless, and `is_num` is false). -0 is position 0, as in the runtime.
+        // Converted with saturation: NaN gives 0, +-inf and numbers beyond the i64 range give
+        // its extremes, which are out of range (below, unsigned). -0 is position 0, as in the
+        // runtime. For a non-number word the result is meaningless, and `is_num` is false.
         let n = self.b.ins().fcvt_to_sint_sat(types::I64, f);
-        let back = self.b.ins().fcvt_from_sint(types::F64, n);
-        let integral = self.b.ins().fcmp(FloatCC::Equal, back, f);
+        let integral = match known.1 {
+            // Exact already.
+            Int::Safe | Int::Unit => None,
+            // Integral or not finite: only NaN (position 0) is left to exclude.
+            Int::Whole => Some(self.b.ins().fcmp(FloatCC::Ordered, f, f)),
+            // Integral: converting back gives the same number.
+            Int::No => {
+                let back = self.b.ins().fcvt_from_sint(types::F64, n);
+                Some(self.b.ins().fcmp(FloatCC::Equal, back, f))
+            }
+        };
         let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
         // Unsigned: a negative index is out of range too.
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, n, len);
-        let ok = match is_num {
-            Some(is_num) => self.b.ins().band(is_num, integral),
-            None => integral,
-        };
-        let ok = self.b.ins().band(ok, in_range);
+        let ok = [is_num, integral]
+            .into_iter()
+            .flatten()
+            .fold(in_range, |ok, c| self.b.ins().band(ok, c));
         let hit = self.b.create_block();
         self.b.ins().brif(ok, hit, &[], slow, &[]);
         self.enter(hit);
@@ -91,10 +108,18 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Continue in a new block when `a` is a list and `i` a position in it, else go to `slow`;
-    /// the address of that element. `known`: whether `a` is a known list and `i` a known number.
-    fn expect_element(&mut self, a: Value, i: Value, known: (bool, bool), slow: Block) -> Value {
-        let addr = self.expect_list(a, known.0, slow);
-        let n = self.expect_list_position(addr, i, known.1, slow);
+    /// the address of that element. `list`: `a` is a known list; `index`: `i` is a known number,
+    /// and what is known about its value.
+    fn expect_element(
+        &mut self,
+        a: Value,
+        i: Value,
+        list: bool,
+        index: (bool, Int),
+        slow: Block,
+    ) -> Value {
+        let addr = self.expect_list(a, list, slow);
+        let n = self.expect_list_position(addr, i, index, slow);
         self.element_addr(addr, n)
     }
 
@@ -182,11 +207,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     pub(crate) fn lower_access(&mut self, pc: u32, ins: Instr) {
         match ins {
             Instr::Index | Instr::IndexOpt => {
-                let known = (self.known_list(1), self.known_number(0));
+                let list = self.known_list(1);
+                let index = (self.known_number(0), self.known_int(0));
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(true);
-                let at = self.expect_element(a, i, known, slow);
+                let at = self.expect_element(a, i, list, index, slow);
                 let v = self.b.ins().load(V, trusted(), at, 0);
                 self.b.ins().jump(join, &[BlockArg::Value(v)]);
                 let f = if ins == Instr::Index {
@@ -199,12 +225,13 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.stack.push(r.expect("a result"));
             }
             Instr::SetIndex => {
-                let known = (self.known_list(2), self.known_number(1));
+                let list = self.known_list(2);
+                let index = (self.known_number(1), self.known_int(1));
                 let v = self.pop();
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
-                let at = self.expect_element(a, i, known, slow);
+                let at = self.expect_element(a, i, list, index, slow);
                 self.b.ins().store(trusted(), v, at, 0);
                 self.b.ins().jump(join, &[]);
                 self.enter(slow);

@@ -12,8 +12,9 @@ use ilusm_bytecode::Instr;
 
 use crate::abi::{RtFn, FALSE, KIND_LIST, LIST_LEN_OFFSET, NIL, NUMBER_LIMIT, TRUE};
 use crate::lower::{trusted, FnLower, V};
+use crate::numbers::Int;
 
-/// Integers with magnitude below this are exact in an f64 and in an i64.
+/// Integers with magnitude up to this are exact in an f64 and in an i64.
 const EXACT_INT: i64 = 1 << 53;
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -200,55 +201,67 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.fast_or_call(cond, fast, slow, &[a, b], Some(pc));
     }
 
-    /// `mod`: inline when both operands are integers of magnitude below 2^53 and the divisor is
-    /// not 0: then C `fmod` is the integer remainder carrying the dividend's sign (also for a zero
-    /// result: `fmod(-4, 2)` is -0). Everything else (fractions, infinities, NaN, zero divisor,
-    /// non-numbers) is the runtime's.
+    /// `mod`: inline when both operands are integers of magnitude at most 2^53 and the divisor
+    /// is not 0: then C `fmod` is the integer remainder carrying the dividend's sign (also for a
+    /// zero result: `fmod(-4, 2)` is -0). Everything else (fractions, infinities, NaN, zero
+    /// divisor, non-numbers) is the runtime's. Operands known to be safe integers
+    /// (`crate::numbers::Int`), and a constant divisor, are not checked: `i % 7` on a range
+    /// counter is a conversion, a multiplication by a magic constant and a conversion back.
     pub(crate) fn modulo(&mut self, pc: u32) {
         let b = self.pop();
         let a = self.pop();
         let numbers = self.both_numbers(a, b);
+        let safe = |int: Int| int >= Int::Safe;
+        let (a_safe, b_safe) = (safe(self.known_int(1)), safe(self.known_int(0)));
         let fa = self.as_f64(a);
-        // A constant divisor that is a nonzero integer below 2^53 needs no checks, and `srem` by
-        // a constant becomes a multiplication instead of a division instruction.
+        // A constant divisor that is a nonzero integer of magnitude at most 2^53 needs no
+        // checks, and `srem` by a constant becomes a multiplication instead of a division.
         let divisor = self
             .number_constant(b)
-            .filter(|d| *d != 0.0 && d.fract() == 0.0 && d.abs() < EXACT_INT as f64);
-        let mut cond = self.b.ins().iconst(types::I8, 1);
+            .filter(|d| *d != 0.0 && Int::of_constant(*d) >= Int::Safe);
         let ia = self.b.ins().fcvt_to_sint_sat(types::I64, fa);
-        let mut checked = vec![(fa, ia)];
+        let mut checked = Vec::new();
+        if !a_safe {
+            checked.push((fa, ia));
+        }
         let ib = match divisor {
             Some(d) => self.b.ins().iconst(types::I64, d as i64),
             None => {
                 let fb = self.as_f64(b);
                 let ib = self.b.ins().fcvt_to_sint_sat(types::I64, fb);
-                checked.push((fb, ib));
+                if !b_safe {
+                    checked.push((fb, ib));
+                }
                 ib
             }
         };
+        let mut cond = numbers;
         for (f, i) in checked {
             // Integral: converting back gives the same number (NaN, infinities fail here) ...
             let back = self.b.ins().fcvt_from_sint(types::F64, i);
             let exact = self.b.ins().fcmp(FloatCC::Equal, back, f);
-            // ... and small: |i| < 2^53 (so no i64 overflow in `srem` either).
+            // ... and small: |i| <= 2^53 (so no i64 overflow in `srem` either).
             let shifted = self.b.ins().iadd_imm_s(i, EXACT_INT);
-            let small = self
-                .b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedLessThan, shifted, 2 * EXACT_INT);
+            let small =
+                self.b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, shifted, 2 * EXACT_INT);
             let ok = self.b.ins().band(exact, small);
-            cond = self.b.ins().band(cond, ok);
+            cond = Some(self.and_flag(cond, ok));
         }
         if divisor.is_none() {
             let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, ib, 0);
-            cond = self.b.ins().band(cond, nonzero);
+            cond = Some(self.and_flag(cond, nonzero));
         }
-        let cond = Some(self.and_flag(numbers, cond));
         let fast = move |s: &mut Self| {
             let r = s.b.ins().srem(ia, ib);
             let fr = s.b.ins().fcvt_from_sint(types::F64, r);
-            let signed = s.b.ins().fcopysign(fr, fa);
-            s.f64_word(signed)
+            // The dividend's sign (the remainder has it already unless it is 0), moved in an
+            // integer register: fewer instructions than `fcopysign`'s mask constants.
+            let bits = s.b.ins().bitcast(V, MemFlagsData::new(), fr);
+            let sign = s.b.ins().ushr_imm_u(a, 63);
+            let sign = s.b.ins().ishl_imm_u(sign, 63);
+            s.b.ins().bor(bits, sign)
         };
         self.fast_or_call(cond, fast, RtFn::Mod, &[a, b], Some(pc));
     }

@@ -13,6 +13,12 @@
 //! them the locals they were read from. Facts only go from known to unknown while iterating, so
 //! the fixpoint is reached.
 //!
+//! A known number may also be known to be *whole* (no fractional part, or not finite), a *safe
+//! integer* (an integer of magnitude at most 2^53: exact as an f64 and as an i64) or a *unit*
+//! (-1, 0 or 1); see [`Int`]. Range counters and `i = i + 1` counters are safe integers, so list
+//! positions and remainders computed from them need no integrality checks (`lower_access.rs`,
+//! `lower_ops.rs`).
+//!
 //! The lowering also runs the analysis with some parameters *assumed* numbers (those used as
 //! operands of arithmetic): it then emits two versions of the body, chosen by one check of those
 //! parameters at entry (`lower.rs`).
@@ -21,6 +27,73 @@ use std::collections::{BTreeSet, HashMap};
 
 use ilusm_bytecode::{Constant, Instr};
 use ilusm_runtime::builtins::id;
+
+/// What is known about a known number's value, weakest first (the meet of two facts is the
+/// lesser). Each level holds on every path, so each is closed under the operations that make it
+/// (see [`Int::add`] and friends).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
+pub(crate) enum Int {
+    /// Nothing beyond being a number (or not even that).
+    #[default]
+    No,
+    /// No fractional part, or not finite (+-inf, NaN): what integer arithmetic can make of
+    /// integers whatever their size. Converting one to an i64 with saturation is exact unless
+    /// it is NaN or out of the i64 range.
+    Whole,
+    /// An integer of magnitude at most 2^53: converting it to an i64 is exact, and so is any
+    /// `srem` of two of them.
+    Safe,
+    /// -1, 0 (either sign) or 1.
+    Unit,
+}
+
+impl Int {
+    /// 2^53: the largest magnitude of a safe integer.
+    const SAFE_LIMIT: f64 = 9007199254740992.0;
+
+    /// The fact about the number constant `k`.
+    pub(crate) fn of_constant(k: f64) -> Int {
+        if !k.is_finite() {
+            Int::Whole
+        } else if k.fract() != 0.0 {
+            Int::No
+        } else if k.abs() <= 1.0 {
+            Int::Unit
+        } else if k.abs() <= Int::SAFE_LIMIT {
+            Int::Safe
+        } else {
+            Int::Whole
+        }
+    }
+
+    /// `a + b` and `a - b` (two known numbers). A safe integer plus a unit is safe: the exact
+    /// sum is at most 2^53 + 1 in magnitude, which rounds to 2^53 (a tie, to the even
+    /// significand), so counters stepping by one stay safe.
+    fn add(a: Int, b: Int) -> Int {
+        match (a.min(b), a.max(b)) {
+            (Int::Safe | Int::Unit, Int::Unit) => Int::Safe,
+            (low, _) => low.min(Int::Whole),
+        }
+    }
+
+    /// `a * b`: a unit times anything keeps its size.
+    fn mul(a: Int, b: Int) -> Int {
+        match (a.min(b), a.max(b)) {
+            (low, Int::Unit) => low,
+            (low, _) => low.min(Int::Whole),
+        }
+    }
+
+    /// `a % b` when `b` is the slot of a nonzero constant (`nonzero`): then the remainder is at
+    /// most both operands in magnitude; otherwise it may be NaN (a zero divisor).
+    fn rem(a: Int, b: Int, nonzero: bool) -> Int {
+        if nonzero && a >= Int::Safe {
+            a.min(b)
+        } else {
+            a.min(b).min(Int::Whole)
+        }
+    }
+}
 
 /// One operand-stack slot: whether it is a known number, and the local it is an unchanged copy
 /// of (`get_local`), if any, so that an operation that proves the slot a number also proves the
@@ -31,18 +104,28 @@ struct Slot {
     local: Option<u16>,
     /// Known to be a list (a list literal, or a local only ever assigned lists).
     list: bool,
+    /// What is known about the number's value (`No` unless `known`).
+    int: Int,
+    /// A nonzero constant pushed by `push` (for the divisor of `mod`).
+    nonzero: bool,
 }
 
 const UNKNOWN: Slot = Slot {
     known: false,
     local: None,
     list: false,
+    int: Int::No,
+    nonzero: false,
 };
 const NUMBER: Slot = Slot {
     known: true,
-    local: None,
-    list: false,
+    ..UNKNOWN
 };
+
+/// A known number whose value is known to be `int`.
+const fn number(int: Int) -> Slot {
+    Slot { int, ..NUMBER }
+}
 
 /// The known-ness of every stack slot (bottom first) and local at one point.
 #[derive(Clone, PartialEq, Debug)]
@@ -50,6 +133,7 @@ struct State {
     stack: Vec<Slot>,
     locals: Vec<bool>,
     lists: Vec<bool>,
+    ints: Vec<Int>,
 }
 
 impl State {
@@ -59,6 +143,8 @@ impl State {
         for (mine, theirs) in self.stack.iter_mut().zip(&other.stack) {
             mine.known &= theirs.known;
             mine.list &= theirs.list;
+            mine.int = mine.int.min(theirs.int);
+            mine.nonzero &= theirs.nonzero;
             if mine.local != theirs.local {
                 mine.local = None;
             }
@@ -68,6 +154,9 @@ impl State {
         }
         for (mine, theirs) in self.lists.iter_mut().zip(&other.lists) {
             *mine &= *theirs;
+        }
+        for (mine, theirs) in self.ints.iter_mut().zip(&other.ints) {
+            *mine = (*mine).min(*theirs);
         }
         *self != before
     }
@@ -79,12 +168,22 @@ impl State {
     /// `slot` was just proven a number (an operation that raises on anything else succeeded):
     /// so is the local it copies, and every other copy of that local on the stack.
     fn proven(&mut self, slot: Slot) {
+        self.proven_int(slot, Int::No);
+    }
+
+    /// [`State::proven`], and the number is at least `int` (`range_prep` proves its bounds safe
+    /// integers).
+    fn proven_int(&mut self, slot: Slot, int: Int) {
         if let Some(l) = slot.local {
             if let Some(known) = self.locals.get_mut(l as usize) {
                 *known = true;
             }
+            if let Some(i) = self.ints.get_mut(l as usize) {
+                *i = (*i).max(int);
+            }
             for s in self.stack.iter_mut().filter(|s| s.local == Some(l)) {
                 s.known = true;
+                s.int = s.int.max(int);
             }
         }
     }
@@ -122,17 +221,23 @@ impl State {
                 }
                 s.stack.extend(std::iter::repeat_n(UNKNOWN, pushes));
             }
-            Instr::Push(k) => {
-                let num = matches!(constants.get(k as usize), Some(Constant::Num(_)));
-                s.stack.push(if num { NUMBER } else { UNKNOWN });
-            }
+            Instr::Push(k) => s.stack.push(match constants.get(k as usize) {
+                Some(&Constant::Num(x)) => Slot {
+                    nonzero: x != 0.0,
+                    ..number(Int::of_constant(x))
+                },
+                _ => UNKNOWN,
+            }),
             Instr::GetLocal(l) => {
                 let known = s.locals.get(l as usize).copied().unwrap_or(false);
                 let list = s.lists.get(l as usize).copied().unwrap_or(false);
+                let int = s.ints.get(l as usize).copied().unwrap_or_default();
                 s.stack.push(Slot {
                     known,
                     local: Some(l),
                     list,
+                    int,
+                    nonzero: false,
                 });
             }
             Instr::SetLocal(l) => {
@@ -142,6 +247,9 @@ impl State {
                 }
                 if let Some(slot) = s.lists.get_mut(l as usize) {
                     *slot = v.list;
+                }
+                if let Some(slot) = s.ints.get_mut(l as usize) {
+                    *slot = v.int;
                 }
                 // Copies of the old value are no longer copies of the local.
                 for x in s.stack.iter_mut().filter(|x| x.local == Some(l)) {
@@ -157,9 +265,9 @@ impl State {
                 let a = s.pop();
                 note(a);
                 note(b);
-                s.stack.push(Slot {
-                    known: a.known && b.known,
-                    ..UNKNOWN
+                s.stack.push(match a.known && b.known {
+                    true => number(Int::add(a.int, b.int)),
+                    false => UNKNOWN,
                 });
             }
             Instr::Sub | Instr::Mul | Instr::Div | Instr::Mod => {
@@ -169,7 +277,15 @@ impl State {
                 note(b);
                 s.proven(a);
                 s.proven(b);
-                s.stack.push(NUMBER);
+                // Facts about values hold only for operands known before the operation (a
+                // proven unknown operand was something not yet described).
+                let (x, y) = (a.int, b.int);
+                s.stack.push(number(match ins {
+                    Instr::Sub => Int::add(x, y),
+                    Instr::Mul => Int::mul(x, y),
+                    Instr::Mod => Int::rem(x, y, b.nonzero),
+                    _ => Int::No,
+                }));
             }
             Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
                 // Strings compare too: nothing is proven.
@@ -183,27 +299,29 @@ impl State {
                 let a = s.pop();
                 note(a);
                 s.proven(a);
-                s.stack.push(NUMBER);
+                s.stack.push(number(a.int));
             }
-            Instr::Len => {
-                s.pop();
-                s.stack.push(NUMBER);
-            }
-            Instr::CallBuiltin {
+            Instr::Len
+            | Instr::CallBuiltin {
                 builtin: id::LEN,
                 argc: 1,
             } => {
                 s.pop();
-                s.stack.push(NUMBER);
+                s.stack.push(number(Int::Safe));
             }
             Instr::CallBuiltin {
-                builtin: id::FLR | id::SQRT | id::ABS,
+                builtin: builtin @ (id::FLR | id::SQRT | id::ABS),
                 argc: 1,
             } => {
                 let a = s.pop();
                 note(a);
                 s.proven(a);
-                s.stack.push(NUMBER);
+                s.stack.push(number(match builtin {
+                    // The floor of any number is whole, and of an integer that integer.
+                    id::FLR => a.int.max(Int::Whole),
+                    id::ABS => a.int,
+                    _ => Int::No,
+                }));
             }
             Instr::CallDirect { func, argc } => {
                 let at = s.stack.len().saturating_sub(argc as usize);
@@ -218,19 +336,21 @@ impl State {
                 s.stack.push(if num { NUMBER } else { UNKNOWN });
             }
             Instr::RangePrep => {
-                // a b -> a b step, and it raised unless both bounds are numbers.
+                // a b -> a b step, and it raised unless both bounds are integers of magnitude
+                // at most 2^53; the step is 1 or -1.
                 let b = s.pop();
                 let a = s.pop();
-                s.proven(a);
-                s.proven(b);
+                s.proven_int(a, Int::Safe);
+                s.proven_int(b, Int::Safe);
                 for x in [a, b] {
                     s.stack.push(Slot {
                         known: true,
                         list: false,
+                        int: x.int.max(Int::Safe),
                         ..x
                     });
                 }
-                s.stack.push(NUMBER);
+                s.stack.push(number(Int::Unit));
             }
             other => {
                 let (pops, pushes) = other.stack_effect();
@@ -251,6 +371,8 @@ pub(crate) struct Facts {
     pub before: Vec<Option<Vec<bool>>>,
     /// Likewise, which stack slots are known lists.
     pub lists: Vec<Option<Vec<bool>>>,
+    /// Likewise, what is known about the numbers' values.
+    pub ints: Vec<Option<Vec<Int>>>,
     /// The locals that some arithmetic or comparison takes as an operand (by `get_local`).
     pub operands: BTreeSet<u16>,
     /// The locals that `index` or `set_index` takes as the container.
@@ -294,6 +416,7 @@ pub(crate) fn known_facts(
         lists: (0..num_locals)
             .map(|l| entry_lists.get(l).copied().unwrap_or(false))
             .collect(),
+        ints: vec![Int::No; num_locals],
     };
     let mut operands = BTreeSet::new();
     let mut list_operands = BTreeSet::new();
@@ -319,15 +442,16 @@ pub(crate) fn known_facts(
             work.push((i + 1, after));
         }
     }
-    let slots = |f: fn(&Slot) -> bool| -> Vec<Option<Vec<bool>>> {
+    fn slots<T>(before: &[Option<State>], f: fn(&Slot) -> T) -> Vec<Option<Vec<T>>> {
         before
             .iter()
             .map(|s| s.as_ref().map(|s| s.stack.iter().map(f).collect()))
             .collect()
-    };
+    }
     Facts {
-        before: slots(|x| x.known),
-        lists: slots(|x| x.list),
+        before: slots(&before, |x| x.known),
+        lists: slots(&before, |x| x.list),
+        ints: slots(&before, |x| x.int),
         operands,
         list_operands,
     }
@@ -414,169 +538,4 @@ pub(crate) fn number_returns(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn facts(code: &[Instr], locals: usize, constants: &[Constant]) -> Vec<Option<Vec<bool>>> {
-        let instrs: Vec<(u32, Instr)> = code
-            .iter()
-            .enumerate()
-            .map(|(i, &ins)| (i as u32, ins))
-            .collect();
-        known_numbers(&instrs, locals, &[], constants, &[]).before
-    }
-
-    #[test]
-    fn a_counter_loop_keeps_its_local_a_number() {
-        // 0: i = 0; 2: whl i < p0 (param, unknown): 6: i = i + 1; 10: jump 2
-        let k = [Constant::Num(0.0), Constant::Num(1.0)];
-        let code = [
-            Instr::Push(0),
-            Instr::SetLocal(1),
-            Instr::GetLocal(1),
-            Instr::GetLocal(0),
-            Instr::Lt,
-            Instr::JumpIfNot(11),
-            Instr::GetLocal(1),
-            Instr::Push(1),
-            Instr::Add,
-            Instr::SetLocal(1),
-            Instr::Jump(2),
-            Instr::GetLocal(1),
-            Instr::Ret,
-        ];
-        let f = facts(&code, 2, &k);
-        assert_eq!(f[4], Some(vec![true, false]), "i known, the parameter not");
-        assert_eq!(f[8], Some(vec![true, true]));
-        assert_eq!(f[12], Some(vec![true]));
-    }
-
-    #[test]
-    fn a_local_that_may_hold_a_string_is_unknown() {
-        // x = 1; if p0: x = "s"; x + 1
-        let k = [Constant::Num(1.0), Constant::Str("s".into())];
-        let code = [
-            Instr::Push(0),
-            Instr::SetLocal(1),
-            Instr::GetLocal(0),
-            Instr::JumpIfNot(6),
-            Instr::Push(1),
-            Instr::SetLocal(1),
-            Instr::GetLocal(1),
-            Instr::Push(0),
-            Instr::Add,
-            Instr::Ret,
-        ];
-        let f = facts(&code, 2, &k);
-        assert_eq!(f[8], Some(vec![false, true]));
-        assert_eq!(f[9], Some(vec![false]), "unknown + number is unknown");
-    }
-
-    #[test]
-    fn range_prep_proves_its_bounds_and_unreachable_code_has_no_facts() {
-        let code = [
-            Instr::GetLocal(0),
-            Instr::GetLocal(0),
-            Instr::RangePrep,
-            Instr::Ret,
-            Instr::PushNil,
-        ];
-        let f = facts(&code, 1, &[]);
-        assert_eq!(f[2], Some(vec![false, false]));
-        assert_eq!(f[3], Some(vec![true, true, true]));
-        assert_eq!(f[4], None);
-    }
-
-    #[test]
-    fn a_successful_sub_proves_the_locals_it_read() {
-        // p0 - 1; then p0 + p1: p0 is known after the sub, p1 (never proven) is not. A copy of
-        // p1 made before p1 is reassigned is not proven by proving p1's new value.
-        let k = [Constant::Num(1.0)];
-        let code = [
-            Instr::GetLocal(0),
-            Instr::Push(0),
-            Instr::Sub,
-            Instr::Pop,
-            Instr::GetLocal(0),
-            Instr::GetLocal(1),
-            Instr::Push(0),
-            Instr::SetLocal(1),
-            Instr::GetLocal(1),
-            Instr::Neg,
-            Instr::Add,
-            Instr::Ret,
-        ];
-        let instrs: Vec<(u32, Instr)> = code
-            .iter()
-            .enumerate()
-            .map(|(i, &ins)| (i as u32, ins))
-            .collect();
-        let f = known_numbers(&instrs, 2, &[], &k, &[]);
-        assert_eq!(f.before[5], Some(vec![true]));
-        assert_eq!(f.before[9], Some(vec![true, false, true]));
-        assert_eq!(
-            f.before[10],
-            Some(vec![true, false, true]),
-            "the old copy stays unknown"
-        );
-        assert_eq!(f.operands, BTreeSet::from([0, 1]));
-        let assumed = known_numbers(&instrs, 2, &[false, true], &k, &[]);
-        assert_eq!(assumed.before[6], Some(vec![true, true]));
-    }
-
-    #[test]
-    fn number_returns_follow_direct_calls_recursion_and_arguments() {
-        let k = [Constant::Num(1.0)];
-        let body = |code: &[Instr]| -> Vec<(u32, Instr)> {
-            code.iter()
-                .enumerate()
-                .map(|(i, &ins)| (i as u32, ins))
-                .collect()
-        };
-        let bodies = [
-            // f0(x) = 1 / x
-            body(&[Instr::Push(0), Instr::GetLocal(0), Instr::Div, Instr::Ret]),
-            // f1(x) = x: whatever it was given
-            body(&[Instr::GetLocal(0), Instr::Ret]),
-            // f2(x) = f0(x) + f2(x): numbers by induction on the recursion
-            body(&[
-                Instr::GetLocal(0),
-                Instr::CallDirect { func: 0, argc: 1 },
-                Instr::GetLocal(0),
-                Instr::CallDirect { func: 2, argc: 1 },
-                Instr::Add,
-                Instr::Ret,
-            ]),
-            // f3(x) = f1(x) + 1: f1 gives anything, so the sum need not be a number
-            body(&[
-                Instr::GetLocal(0),
-                Instr::CallDirect { func: 1, argc: 1 },
-                Instr::Push(0),
-                Instr::Add,
-                Instr::Ret,
-            ]),
-            // f4(x) = if x < 1: x | f4(x - 1) + x (fib's shape): numbers for a number x
-            body(&[
-                Instr::GetLocal(0),
-                Instr::Push(0),
-                Instr::Lt,
-                Instr::JumpIfNot(6),
-                Instr::GetLocal(0),
-                Instr::Ret,
-                Instr::GetLocal(0),
-                Instr::Push(0),
-                Instr::Sub,
-                Instr::CallDirect { func: 4, argc: 1 },
-                Instr::GetLocal(0),
-                Instr::Add,
-                Instr::Ret,
-            ]),
-        ];
-        let returns = number_returns(&bodies, &[1, 1, 1, 1, 1], &[1, 1, 1, 1, 1], &k);
-        use NumberReturn::*;
-        assert_eq!(
-            returns,
-            vec![Always, Never, Always, Never, IfNumbers(vec![0])]
-        );
-    }
-}
+mod tests;
