@@ -441,3 +441,151 @@ fn max_stack(decoded: &[(u32, Instr)], ops: &[Op]) -> Result<usize, String> {
     }
     Ok(max)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ilusm_bytecode::Function;
+    use Instr::*;
+
+    /// The `frame_size` `load` gives function `f(a)` (one local, the
+    /// parameter) with code `code`, whose jump targets are written here as
+    /// instruction indices and encoded as the byte pcs they stand for. With
+    /// one local, the operand stack's depth from `max_stack` is `frame_size - 1`.
+    /// (In the tests, an instruction's comment gives its index and the depth
+    /// after it, where that changes.)
+    fn frame_size(code: &[Instr]) -> Result<usize, String> {
+        let mut pcs = Vec::new();
+        let mut pc = 0;
+        for instr in code {
+            pcs.push(pc);
+            pc += instr.size() as u32;
+        }
+        let mut bytes = Vec::new();
+        for &instr in code {
+            let instr = match instr {
+                Jump(t) => Jump(pcs[t as usize]),
+                JumpIf(t) => JumpIf(pcs[t as usize]),
+                JumpIfNot(t) => JumpIfNot(pcs[t as usize]),
+                other => other,
+            };
+            instr.encode(&mut bytes);
+        }
+        let f = Function {
+            name: "f".into(),
+            arity: 1,
+            num_locals: 1,
+            num_captures: 0,
+            file: 0,
+            code: bytes,
+            lines: Vec::new(),
+            local_names: Vec::new(),
+        };
+        let module = Module {
+            constants: vec![Constant::Num(1.0)],
+            functions: vec![f],
+            ..Module::default()
+        };
+        load(&module).map(|prog| prog.funcs[0].frame_size)
+    }
+
+    #[test]
+    fn max_stack_is_the_deepest_arm_of_a_branch() {
+        // No operand stack at all: the frame is just the locals.
+        assert_eq!(frame_size(&[Halt]), Ok(1));
+        // `if a: 1 + (1 + 1) else: nil`, the deep arm falling through.
+        let deep_then = [
+            GetLocal(0),  // 0: depth 0 -> 1
+            JumpIfNot(8), // 1: 1 -> 0, both arms start at 0
+            Push(0),      // 2
+            Push(0),      // 3
+            Push(0),      // 4: 3, the deepest
+            Add,          // 5
+            Add,          // 6: 1
+            Jump(9),      // 7
+            PushNil,      // 8: 0 -> 1, at most 1 in this arm
+            Ret,          // 9: the arms meet at 1
+        ];
+        assert_eq!(frame_size(&deep_then), Ok(1 + 3));
+        // The same with the deep arm at the jump's target.
+        let deep_else = [
+            GetLocal(0),  // 0: 0 -> 1
+            JumpIfNot(4), // 1: 1 -> 0
+            PushNil,      // 2: 1
+            Jump(9),      // 3
+            Push(0),      // 4
+            Push(0),      // 5
+            Push(0),      // 6: 3
+            Add,          // 7
+            Add,          // 8: 1, falls into the join
+            Push(0),      // 9: the arms meet at 1; 2
+            Add,          // 10: 1
+            Ret,          // 11
+        ];
+        assert_eq!(frame_size(&deep_else), Ok(1 + 3));
+        // After the join the depth goes on from the arms' common depth (1).
+        let deep_after = [
+            GetLocal(0), // 0: 0 -> 1
+            JumpIf(4),   // 1: 1 -> 0
+            PushNil,     // 2: 1
+            Jump(5),     // 3
+            PushTrue,    // 4: 1
+            Push(0),     // 5: the arms meet at 1; 2
+            Push(0),     // 6: 3
+            Push(0),     // 7: 4
+            Add,         // 8
+            Add,         // 9
+            Add,         // 10: 1
+            Ret,         // 11
+        ];
+        assert_eq!(frame_size(&deep_after), Ok(1 + 4));
+    }
+
+    #[test]
+    fn max_stack_rejects_arms_that_meet_at_different_depths() {
+        let code = [
+            GetLocal(0),  // 0: 0 -> 1
+            JumpIfNot(8), // 1: 1 -> 0
+            Push(0),      // 2
+            Push(0),      // 3
+            Push(0),      // 4
+            Add,          // 5
+            Add,          // 6: 1
+            Jump(10),     // 7: reaches the join at 1
+            PushNil,      // 8
+            PushNil,      // 9: 2, falls into the join (walked first)
+            Ret,          // 10
+        ];
+        assert_eq!(
+            frame_size(&code),
+            Err("function f: stack depth 1 and 2 at instruction 10".into())
+        );
+    }
+
+    #[test]
+    fn max_stack_rejects_a_stack_underflow() {
+        assert_eq!(
+            frame_size(&[Pop, PushNil, Ret]),
+            Err("function f: stack underflow at instruction 0".into())
+        );
+        // On one arm only: `add` at the jump's target runs at depth 0.
+        let code = [
+            GetLocal(0), // 0: 0 -> 1
+            JumpIf(4),   // 1: 1 -> 0
+            PushNil,     // 2: 1
+            Ret,         // 3
+            Add,         // 4: pops 2 at 0
+            Ret,         // 5
+        ];
+        assert_eq!(
+            frame_size(&code),
+            Err("function f: stack underflow at instruction 4".into())
+        );
+        // `max_stack` starts at instruction 0, which empty code lacks: the
+        // check that code ends in ret, halt or jump rejects it first.
+        assert_eq!(
+            frame_size(&[]),
+            Err("function f: code does not end with ret, halt or jump".into())
+        );
+    }
+}

@@ -3,12 +3,14 @@
 //! overflow the Rust stack). A function's locals (parameters first) live on
 //! the operand stack from the frame's `base`.
 //!
-//! The dispatch loop ([`Vm::run_loop`]) keeps the current function's code,
-//! instruction index and base in locals, and handles numbers and booleans
-//! inline; every other case calls the runtime's general case. Builtins that
-//! call back into ilusm code re-enter the loop through the `Caller` impl
-//! (`support.rs`, with the other cold parts);
+//! This file is the dispatch loop ([`Vm::run_loop`]). It keeps the current
+//! function's code, instruction pointer and base in locals, reaches the
+//! operand stack through raw pointers (`stack_ptrs.rs`), and handles
+//! numbers and booleans inline; every other case calls the runtime's
+//! general case. Builtins that call back into ilusm code re-enter the loop
+//! through the `Caller` impl (`support.rs`, with the other cold parts);
 //! each loop invocation runs until the frame it was started for returns.
+//! The VM's state itself is in `state.rs`.
 
 use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
 use ilusm_runtime::print::type_name;
@@ -19,6 +21,7 @@ use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
 use crate::load::Op;
 
+use stack_ptrs::StackPtrs;
 use state::Frame;
 pub(crate) use state::Vm;
 
@@ -27,16 +30,10 @@ impl<'p> Vm<'p> {
     /// result is the result.
     ///
     /// The operand stack lives in `self.stack`'s buffer, but while the loop
-    /// runs its top is the local pointer `sp` (and the running frame's
-    /// locals start at `bp`), so a push or pop touches no `Vec` field. The
-    /// `Vec`'s length is written back (`sync!`) before anything that may
-    /// look at the stack: every call into the runtime (it may collect, and
-    /// the collector's roots are `self.stack[..len]`, exactly the live
-    /// values), builtins, errors. Pushes need no capacity check: entering a
-    /// frame reserves its `frame_size` (locals and deepest operand stack,
-    /// `load::max_stack`), and only entering a frame or a builtin calling
-    /// back into the VM can move the buffer; `reload!` re-derives the
-    /// pointers after those.
+    /// runs it is reached through raw pointers ([`StackPtrs`]): the `Vec`'s
+    /// length is written back (`sync!`) before anything that may look at
+    /// the stack, and the pointers re-derived (`reload!`) after anything
+    /// that may move its buffer.
     fn run_loop(&mut self, stop: usize) -> RtResult<Value> {
         let prog = self.prog;
         let max_depth = self.max_depth;
@@ -50,45 +47,23 @@ impl<'p> Vm<'p> {
         let mut closure = top.closure;
         let caches = &prog.caches[..];
         debug_assert!(base <= self.stack.len());
-        // SAFETY (for every `unsafe` below that touches `sp` or `bp`):
-        // `bp + l` is a local slot of the running frame for every slot
-        // operand `l` (`load` checked it against `num_locals`, and entering
-        // the frame initialized `num_locals` slots from `bp`); verified code
-        // never pops below the locals, and never pushes beyond the frame's
-        // `frame_size`, which entering it reserved.
-        let mut bp: *mut Value = unsafe { self.stack.as_mut_ptr().add(base) };
-        let mut sp: *mut Value = unsafe { self.stack.as_mut_ptr().add(self.stack.len()) };
+        // SAFETY (for every `unsafe` below that uses `ptrs`): the
+        // conditions of `StackPtrs`' methods hold for verified code, as its
+        // module documentation explains, as long as `ptrs` is re-derived
+        // (`reload!`, `enter!`) whenever the buffer may have moved, and the
+        // running frame's `base` is at or below the stack's length.
+        let mut ptrs = unsafe { StackPtrs::at(&mut self.stack, base) };
 
-        // The stack's length from `sp`, before the runtime may see the stack.
-        macro_rules! sync {
-            () => {{
-                // SAFETY: `sp` points into (or one past) the initialized
-                // part of the current buffer.
-                unsafe {
-                    let n = sp.offset_from(self.stack.as_ptr()) as usize;
-                    self.stack.set_len(n);
-                }
-            }};
-        }
-        // `sp` and `bp` from the stack, after something that may have
-        // changed its length or moved its buffer.
-        macro_rules! reload {
-            () => {{
-                let s = self.stack.as_mut_ptr();
-                // SAFETY: `base` and the length are within the buffer.
-                unsafe {
-                    bp = s.add(base);
-                    sp = s.add(self.stack.len());
-                }
-            }};
-        }
-        // The stack's length (`sp` as an index).
-        macro_rules! depth {
-            () => {
-                // SAFETY: `sp` points into the current buffer.
-                unsafe { sp.offset_from(self.stack.as_ptr()) as usize }
-            };
-        }
+        // The stack's length from `ptrs`, before the runtime may see the stack.
+        #[rustfmt::skip]
+        macro_rules! sync { () => { unsafe { ptrs.sync(&mut self.stack) } }; }
+        // `ptrs` from the stack, after something that may have changed its
+        // length or moved its buffer.
+        #[rustfmt::skip]
+        macro_rules! reload { () => { ptrs = unsafe { StackPtrs::at(&mut self.stack, base) } }; }
+        // The stack's length (the top as an index).
+        #[rustfmt::skip]
+        macro_rules! depth { () => { unsafe { ptrs.depth(self.stack.as_ptr()) } }; }
         // Call builtin `$id` on the arguments from stack index `$at` on and
         // drop them; the result is the builtin's. `try` may call back into
         // the VM, which may move the buffer.
@@ -126,21 +101,21 @@ impl<'p> Vm<'p> {
         }
         // Locals and the operand stack. SAFETY (all of them): see above.
         #[rustfmt::skip]
-        macro_rules! local { ($l:expr) => { unsafe { *bp.add($l as usize) } }; }
+        macro_rules! local { ($l:expr) => { unsafe { ptrs.local($l) } }; }
         #[rustfmt::skip]
-        macro_rules! set_local { ($l:expr, $v:expr) => {{ let v = $v; unsafe { *bp.add($l as usize) = v } }}; }
+        macro_rules! set_local { ($l:expr, $v:expr) => {{ let v = $v; unsafe { ptrs.set_local($l, v) } }}; }
         #[rustfmt::skip]
-        macro_rules! push { ($v:expr) => {{ let v = $v; unsafe { sp.write(v); sp = sp.add(1) } }}; }
+        macro_rules! push { ($v:expr) => {{ let v = $v; unsafe { ptrs.push(v) } }}; }
         #[rustfmt::skip]
-        macro_rules! pop { () => { unsafe { sp = sp.sub(1); *sp } }; }
+        macro_rules! pop { () => { unsafe { ptrs.pop() } }; }
         #[rustfmt::skip]
-        macro_rules! top { () => { unsafe { &mut *sp.sub(1) } }; }
+        macro_rules! top { () => { unsafe { ptrs.top() } }; }
         // The value `$k` below the top (0: the top).
         #[rustfmt::skip]
-        macro_rules! peek { ($k:expr) => { unsafe { *sp.sub($k + 1) } }; }
+        macro_rules! peek { ($k:expr) => { unsafe { ptrs.peek($k) } }; }
         // Drop the top `$n` values.
         #[rustfmt::skip]
-        macro_rules! drop_n { ($n:expr) => { unsafe { sp = sp.sub($n) } }; }
+        macro_rules! drop_n { ($n:expr) => { unsafe { ptrs.drop_n($n) } }; }
         // `a OP b` with a number fast path, else the runtime's general case.
         macro_rules! arith {
             ($fast:expr, $slow:path) => {{
@@ -218,25 +193,18 @@ impl<'p> Vm<'p> {
                 let (f, ret_sp, callee_closure) = ($f, $ret_sp, $closure);
                 let func = &prog.funcs[f as usize];
                 self.frames.last_mut().expect("caller frame").ip = pos!();
-                // SAFETY: the arguments are on the stack above `bp`.
-                let new_base =
-                    unsafe { sp.offset_from(self.stack.as_ptr()) } as usize - func.arity as usize;
+                // The arguments are the top of the stack.
+                let new_base = depth!() - func.arity as usize;
                 if new_base + func.frame_size > self.stack.capacity() {
-                    // The arguments are below `sp`, so the move keeps them.
+                    // The arguments are below the top, so the move keeps them.
                     sync!();
                     self.stack
                         .reserve(new_base + func.frame_size - self.stack.len());
                 }
                 base = new_base;
-                // SAFETY: the capacity check above.
-                unsafe {
-                    bp = self.stack.as_mut_ptr().add(base);
-                    // The locals after the parameters start as nil.
-                    for l in func.arity as usize..func.num_locals as usize {
-                        bp.add(l).write(Value::NIL);
-                    }
-                    sp = bp.add(func.num_locals as usize);
-                }
+                let (arity, num_locals) = (func.arity as usize, func.num_locals as usize);
+                // SAFETY: the capacity check above; the arguments are in place.
+                ptrs = unsafe { StackPtrs::open_frame(&mut self.stack, base, arity, num_locals) };
                 self.frames.push(Frame {
                     func: f,
                     ip: 0,
@@ -255,9 +223,9 @@ impl<'p> Vm<'p> {
                 if self.frames.len() as u64 > max_depth {
                     throw!(stack_overflow(max_depth));
                 }
-                // SAFETY: the arguments are on the stack.
-                let ret_sp = unsafe { sp.sub($argc as usize).offset_from(self.stack.as_ptr()) };
-                enter!($f, ret_sp as usize, Value::NIL);
+                // The arguments are the top of the stack.
+                let ret_sp = depth!() - $argc as usize;
+                enter!($f, ret_sp, Value::NIL);
             }};
         }
         // Return `result` to the caller, in the slot `ret_sp` of the
@@ -795,6 +763,7 @@ impl<'p> Vm<'p> {
     }
 }
 
+mod stack_ptrs;
 mod state;
 mod support;
 
