@@ -71,7 +71,7 @@ macro_rules! runtime_fns {
             }
 
             /// (parameter types, return type)
-            fn types(self) -> (&'static [Type], Option<Type>) {
+            pub(crate) fn types(self) -> (&'static [Type], Option<Type>) {
                 match self { $(RtFn::$variant => (&[$($p),*], runtime_fns!(@ret $($r)?))),* }
             }
         }
@@ -141,6 +141,8 @@ pub(crate) fn signature<M: Module>(m: &M, params: &[Type], ret: Option<Type>) ->
 pub(crate) struct RuntimeDecls {
     funcs: HashMap<RtFn, FuncId>,
     data: HashMap<&'static str, DataId>,
+    /// The `preserve_all` trampolines of runtime functions (`slow_calls.rs`).
+    pub(crate) preserving: HashMap<RtFn, FuncId>,
 }
 
 impl RuntimeDecls {

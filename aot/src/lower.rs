@@ -140,6 +140,7 @@ pub(crate) fn lower_module<M: Module>(
                 known_lists: Vec::new(),
                 known_ints: Vec::new(),
                 region: Region::default(),
+                slow_result: None,
             };
             lw.lower_body(f, instrs)?;
             next_field_site = lw.next_field_site;
@@ -178,6 +179,7 @@ pub(crate) fn lower_module<M: Module>(
         let header = format!("; function {index}: {} (generic entry)\n", f.name);
         define(m, &mut ctx, generic[i], clif.as_deref_mut(), &header)?;
     }
+    crate::slow_calls::define_trampolines(m, rt, &mut ctx, &mut fctx, clif)?;
     Ok(Lowered { direct, generic })
 }
 
@@ -323,6 +325,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     known_lists: Vec<bool>,
     /// Likewise, what is known about the numbers' values.
     known_ints: Vec<Int>,
+    /// Where slow-path calls leave their results (`slow_calls.rs`), once one is made.
+    pub slow_result: Option<StackSlot>,
 }
 
 impl<M: Module> FnLower<'_, '_, M> {

@@ -196,7 +196,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         pc: u32,
         result: bool,
     ) -> Option<Value> {
-        let r = self.call_checked(f, args, pc);
+        let r = self.call_checked_cold(f, args, pc);
         let jargs: &[BlockArg] = if result { &[BlockArg::Value(r)] } else { &[] };
         self.b.ins().jump(join, jargs);
         self.enter(join);

@@ -115,7 +115,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     ) {
         let slow = |s: &mut Self| {
             let r = s
-                .call_rt(slow_fn, args)
+                .call_rt_cold(slow_fn, args)
                 .expect("runtime operation returns a value");
             if let Some(pc) = pc {
                 s.check_error(r, pc);
@@ -324,7 +324,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.set_cold_block(slow_blk);
         self.enter(slow_blk);
         let r = self
-            .call_rt(slow_fn, &[a, b])
+            .call_rt_cold(slow_fn, &[a, b])
             .expect("comparison returns a value");
         if can_fail {
             self.check_error(r, pc);
@@ -441,7 +441,9 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         self.b.set_cold_block(call_blk);
         self.enter(call_blk);
-        let r = self.call_rt(RtFn::Truthy, &[v]).expect("truthy returns u8");
+        let r = self
+            .call_rt_cold(RtFn::Truthy, &[v])
+            .expect("truthy returns u8");
         let t = self.b.ins().icmp_imm_u(IntCC::NotEqual, r, 0);
         self.b.ins().jump(join, &[BlockArg::Value(t)]);
 
