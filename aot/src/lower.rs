@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, Block, BlockArg, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlot,
@@ -141,6 +142,7 @@ pub(crate) fn lower_module<M: Module>(
                 known_ints: Vec::new(),
                 region: Region::default(),
                 slow_result: None,
+                float_vars: HashSet::new(),
             };
             lw.lower_body(f, instrs)?;
             next_field_site = lw.next_field_site;
@@ -327,6 +329,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     known_ints: Vec<Int>,
     /// Where slow-path calls leave their results (`slow_calls.rs`), once one is made.
     pub slow_result: Option<StackSlot>,
+    /// The variables (by index) of locals kept in float registers (`lower_body`).
+    float_vars: HashSet<usize>,
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -405,6 +409,28 @@ impl<M: Module> FnLower<'_, '_, M> {
         r
     }
 
+    /// The value word of local `l` (a float variable's bits as a word).
+    fn get_local(&mut self, l: u16) -> Value {
+        let var = self.locals[l as usize];
+        let v = self.b.use_var(var);
+        if self.float_vars.contains(&var.index()) {
+            self.f64_word(v)
+        } else {
+            v
+        }
+    }
+
+    /// Assign the value word `v` to local `l`.
+    fn set_local(&mut self, l: u16, v: Value) {
+        let var = self.locals[l as usize];
+        let v = if self.float_vars.contains(&var.index()) {
+            self.as_f64(v)
+        } else {
+            v
+        };
+        self.b.def_var(var, v);
+    }
+
     /// Store `vals` into the spill slot; its address (null for no values).
     pub fn spill(&mut self, vals: &[Value]) -> Value {
         if vals.is_empty() {
@@ -450,11 +476,32 @@ impl<M: Module> FnLower<'_, '_, M> {
         if !self.is_entry {
             self.prologue();
         }
+        // Locals only ever assigned numbers (in the version that runs when speculation holds)
+        // are float variables: a number that lives across a loop's back edge then stays in a
+        // float register instead of moving between register files around every operation. A
+        // variable's type only picks its register class: bitcasts keep every bit, so a nil
+        // before the first assignment, or a non-number in the general version, reads back the
+        // same word.
+        let floats = crate::numbers::number_locals(
+            instrs,
+            specialized.as_ref().unwrap_or(&generic),
+            num_locals,
+            f.arity,
+        );
         let nil = self.iconst(NIL);
-        for k in 0..num_locals {
-            let var = self.b.declare_var(V);
+        for (k, &float) in floats.iter().enumerate() {
             let init = params.get(k).copied().unwrap_or(nil);
-            self.b.def_var(var, init);
+            let var = if float {
+                let var = self.b.declare_var(types::F64);
+                let init = self.as_f64(init);
+                self.b.def_var(var, init);
+                self.float_vars.insert(var.index());
+                var
+            } else {
+                let var = self.b.declare_var(V);
+                self.b.def_var(var, init);
+                var
+            };
             self.locals.push(var);
         }
         let uses_globals = self
@@ -669,13 +716,13 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Neg => self.neg(pc),
             Instr::Not => self.not(),
             Instr::GetLocal(l) => {
-                let v = self.b.use_var(self.locals[l as usize]);
+                let v = self.get_local(l);
                 self.region.local_of.insert(v, l);
                 self.stack.push(v);
             }
             Instr::SetLocal(l) => {
                 let v = self.pop();
-                self.b.def_var(self.locals[l as usize], v);
+                self.set_local(l, v);
                 self.region.assigned(l);
             }
             Instr::GetGlobal(g) => self.get_global(g, pc),

@@ -256,12 +256,18 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fast = move |s: &mut Self| {
             let r = s.b.ins().srem(ia, ib);
             let fr = s.b.ins().fcvt_from_sint(types::F64, r);
-            // The dividend's sign (the remainder has it already unless it is 0), moved in an
-            // integer register: fewer instructions than `fcopysign`'s mask constants.
-            let bits = s.b.ins().bitcast(V, MemFlagsData::new(), fr);
-            let sign = s.b.ins().ushr_imm_u(a, 63);
-            let sign = s.b.ins().ishl_imm_u(sign, 63);
-            s.b.ins().bor(bits, sign)
+            // The dividend's sign (the remainder has it already unless it is 0): in the
+            // register file the dividend is in (`fcopysign` needs mask constants, the integer
+            // form a move between files for a float).
+            if s.bitcast_source(a, types::F64).is_some() {
+                let signed = s.b.ins().fcopysign(fr, fa);
+                s.f64_word(signed)
+            } else {
+                let bits = s.b.ins().bitcast(V, MemFlagsData::new(), fr);
+                let sign = s.b.ins().ushr_imm_u(a, 63);
+                let sign = s.b.ins().ishl_imm_u(sign, 63);
+                s.b.ins().bor(bits, sign)
+            }
         };
         self.fast_or_call(cond, fast, RtFn::Mod, &[a, b], Some(pc));
     }

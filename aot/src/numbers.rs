@@ -469,6 +469,29 @@ pub(crate) enum NumberReturn {
     Never,
 }
 
+/// The locals other than parameters (`arity`) that are assigned, and only ever assigned known
+/// numbers (by `facts`, the facts of `instrs`): the lowering keeps them in float registers.
+pub(crate) fn number_locals(
+    instrs: &[(u32, Instr)],
+    facts: &Facts,
+    num_locals: usize,
+    arity: u8,
+) -> Vec<bool> {
+    let mut assigned = vec![false; num_locals];
+    let mut numbers = vec![true; num_locals];
+    for ((_, ins), before) in instrs.iter().zip(&facts.before) {
+        if let (Instr::SetLocal(l), Some(stack)) = (ins, before) {
+            if let Some(a) = assigned.get_mut(*l as usize) {
+                *a = true;
+                numbers[*l as usize] &= stack.last().copied().unwrap_or(false);
+            }
+        }
+    }
+    (0..num_locals)
+        .map(|l| l >= arity as usize && assigned[l] && numbers[l])
+        .collect()
+}
+
 /// The parameters of a function of arity `arity` that its body uses as operands of arithmetic
 /// or comparisons (from [`Facts::operands`]): those the lowering speculates are numbers.
 pub(crate) fn speculated_params(facts: &Facts, arity: u8) -> Vec<u16> {

@@ -274,3 +274,41 @@ fn number_returns_follow_direct_calls_recursion_and_arguments() {
         vec![Always, Never, Always, Never, IfNumbers(vec![0])]
     );
 }
+
+#[test]
+fn number_locals_are_assigned_only_known_numbers_and_are_not_parameters() {
+    // f(p0): l1 = 1; l2 = "s"; l2 = 2; l3 = p0; l1 = l1 + 1; (l4 never assigned)
+    let k = [
+        Constant::Num(1.0),
+        Constant::Str("s".into()),
+        Constant::Num(2.0),
+    ];
+    let code = [
+        Instr::Push(0),
+        Instr::SetLocal(1),
+        Instr::Push(1),
+        Instr::SetLocal(2),
+        Instr::Push(2),
+        Instr::SetLocal(2),
+        Instr::GetLocal(0),
+        Instr::SetLocal(3),
+        Instr::GetLocal(1),
+        Instr::Push(0),
+        Instr::Add,
+        Instr::SetLocal(1),
+        Instr::Push(0),
+        Instr::SetLocal(0),
+        Instr::PushNil,
+        Instr::Ret,
+    ];
+    let instrs: Vec<(u32, Instr)> = code
+        .iter()
+        .enumerate()
+        .map(|(i, &ins)| (i as u32, ins))
+        .collect();
+    let facts = known_numbers(&instrs, 5, &[], &k, &[]);
+    assert_eq!(
+        number_locals(&instrs, &facts, 5, 1),
+        vec![false, true, false, false, false]
+    );
+}
