@@ -178,8 +178,17 @@ impl<M: Module> FnLower<'_, '_, M> {
                 var
             })
             .collect();
+        // A call that gives a number returns it as a float (no move between register files).
+        let number = match &callees.returns[func as usize] {
+            NumberReturn::Always => true,
+            NumberReturn::IfNumbers(params) => params
+                .iter()
+                .all(|&p| entry_known.get(p as usize).copied().unwrap_or(false)),
+            NumberReturn::Never => false,
+        };
         let done = self.b.create_block();
-        self.b.append_block_param(done, V);
+        self.b
+            .append_block_param(done, if number { types::F64 } else { V });
 
         // Lower the body as if it were the function being compiled, returning to `done`.
         let caller_locals = std::mem::replace(&mut self.locals, locals);
@@ -205,6 +214,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
         self.enter(done);
         let r = self.b.block_params(done)[0];
+        let r = if number { self.f64_word(r) } else { r };
         self.stack.push(r);
     }
 
@@ -212,6 +222,8 @@ impl<M: Module> FnLower<'_, '_, M> {
     pub(crate) fn lower_ret(&mut self, v: cranelift_codegen::ir::Value) {
         match self.return_to {
             Some(done) => {
+                let float = self.b.func.dfg.value_type(self.b.block_params(done)[0]) == types::F64;
+                let v = if float { self.as_f64(v) } else { v };
                 self.b.ins().jump(done, &[BlockArg::Value(v)]);
             }
             None => self.return_value(v),

@@ -129,7 +129,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             let minus_one = s.iconst((-1.0f64).to_bits());
             s.b.ins().select(up, one, minus_one)
         };
-        let slow = |s: &mut Self| s.call_checked(RtFn::RangePrep, &[a, b], pc);
+        let slow = |s: &mut Self| s.call_checked_cold(RtFn::RangePrep, &[a, b], pc);
         self.fast_or_slow(Some(cond), fast, slow);
     }
 }

@@ -113,16 +113,30 @@ impl<M: Module> FnLower<'_, '_, M> {
         args: &[Value],
         pc: Option<u32>,
     ) {
+        let likely = self.strings_likely(slow_fn);
         let slow = |s: &mut Self| {
-            let r = s
-                .call_rt_cold(slow_fn, args)
-                .expect("runtime operation returns a value");
+            let r = if likely {
+                s.call_rt(slow_fn, args)
+            } else {
+                s.call_rt_cold(slow_fn, args)
+            }
+            .expect("runtime operation returns a value");
             if let Some(pc) = pc {
                 s.check_error(r, pc);
             }
             r
         };
         self.fast_or_slow(cond, fast, slow);
+    }
+
+    /// Whether the slow side of the binary operation `f` is likely to run: `+` (concatenation),
+    /// `==` and `!=` when neither operand is a known number. It then makes an ordinary call
+    /// rather than a trampoline call (`slow_calls.rs`), whose register saves would cost every
+    /// concatenation.
+    fn strings_likely(&self, f: RtFn) -> bool {
+        matches!(f, RtFn::Add | RtFn::Eq | RtFn::Ne)
+            && !self.known_number(0)
+            && !self.known_number(1)
     }
 
     /// `cond ? fast() : slow()` as a diamond with a cold slow side; the result is pushed. A
@@ -141,20 +155,32 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fast_blk = self.b.create_block();
         let slow_blk = self.b.create_block();
         let join = self.b.create_block();
-        self.b.append_block_param(join, V);
         self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
 
         self.enter(fast_blk);
         let r = fast(self);
-        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        // A float result joins as a float, so that the next operation on it needs no move
+        // between register files; the slow side's word is carried bit for bit (whatever it is).
+        let float = self.bitcast_source(r, types::F64);
+        let param = self
+            .b
+            .append_block_param(join, if float.is_some() { types::F64 } else { V });
+        self.b
+            .ins()
+            .jump(join, &[BlockArg::Value(float.unwrap_or(r))]);
 
         self.b.set_cold_block(slow_blk);
         self.enter(slow_blk);
         let r = slow(self);
+        let r = if float.is_some() { self.as_f64(r) } else { r };
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
 
         self.enter(join);
-        let v = self.b.block_params(join)[0];
+        let v = if float.is_some() {
+            self.f64_word(param)
+        } else {
+            param
+        };
         self.stack.push(v);
     }
 
@@ -329,9 +355,12 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         self.b.set_cold_block(slow_blk);
         self.enter(slow_blk);
-        let r = self
-            .call_rt_cold(slow_fn, &[a, b])
-            .expect("comparison returns a value");
+        let r = if self.strings_likely(slow_fn) {
+            self.call_rt(slow_fn, &[a, b])
+        } else {
+            self.call_rt_cold(slow_fn, &[a, b])
+        }
+        .expect("comparison returns a value");
         if can_fail {
             self.check_error(r, pc);
         }
