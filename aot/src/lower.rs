@@ -268,6 +268,10 @@ pub(crate) struct Region {
     pub local_of: HashMap<Value, u16>,
     /// Locals proven to hold objects by a field access that succeeded (`lower_access.rs`).
     pub object_locals: HashSet<u16>,
+    /// For (local, key constant): the address of the entry a `get_field` found the key at in
+    /// the local's object, or 0 where it took the slow path (`lower_access.rs`). Forgotten at
+    /// anything that could add or remove an object's keys (`keeps_object_layouts`).
+    pub entries: HashMap<(u16, u32), Value>,
 }
 
 impl Region {
@@ -275,6 +279,7 @@ impl Region {
     fn assigned(&mut self, l: u16) {
         self.object_locals.remove(&l);
         self.local_of.retain(|_, x| *x != l);
+        self.entries.retain(|(x, _), _| *x != l);
     }
 }
 
@@ -667,6 +672,9 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     /// Lower one instruction; whether control falls through to the next.
     fn lower_instr(&mut self, pc: u32, ins: Instr, targets: &HashMap<u32, Block>) -> bool {
+        if !self.keeps_object_layouts(ins) {
+            self.region.entries.clear();
+        }
         match ins {
             Instr::Push(k) => {
                 let v = match &self.bc.constants[k as usize] {

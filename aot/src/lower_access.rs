@@ -252,21 +252,38 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             Instr::GetField(k) | Instr::GetFieldOpt(k) => {
                 let a = self.pop();
+                let plain = matches!(ins, Instr::GetField(_));
+                // Where a local's object has the key, for a later `set_field` of the same key.
+                let local = self.region.local_of.get(&a).copied().filter(|_| plain);
                 let cache = self.field_cache_at(pc);
                 let (slow, join) = self.slow_and_join(true);
+                let found = local.map(|_| self.b.append_block_param(join, PTR));
                 let entry = self.expect_cached_entry(a, cache, slow);
                 let v = self.b.ins().load(V, trusted(), entry, 8);
-                self.b.ins().jump(join, &[BlockArg::Value(v)]);
-                let f = if matches!(ins, Instr::GetField(_)) {
+                let mut args = vec![BlockArg::Value(v)];
+                args.extend(found.map(|_| BlockArg::Value(entry)));
+                self.b.ins().jump(join, &args);
+                let f = if plain {
                     RtFn::GetFieldIc
                 } else {
                     RtFn::GetFieldOptIc
                 };
                 self.enter(slow);
                 let key = self.const_value(k);
-                let r = self.finish_slow(join, f, &[a, key, cache], pc, true);
-                self.stack.push(r.expect("a result"));
-                if matches!(ins, Instr::GetField(_)) {
+                let r = self.call_checked_cold(f, &[a, key, cache], pc);
+                let mut args = vec![BlockArg::Value(r)];
+                if found.is_some() {
+                    let unknown = self.b.ins().iconst(PTR, 0);
+                    args.push(BlockArg::Value(unknown));
+                }
+                self.b.ins().jump(join, &args);
+                self.enter(join);
+                let r = self.b.block_params(join)[0];
+                self.stack.push(r);
+                if let (Some(l), Some(found)) = (local, found) {
+                    self.region.entries.insert((l, k), found);
+                }
+                if plain {
                     // It succeeded, so `a` is an object (`get_field` raises on anything else).
                     self.proven_object(a);
                 }
@@ -274,17 +291,86 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::SetField(k) => {
                 let v = self.pop();
                 let a = self.pop();
+                let found = self
+                    .region
+                    .local_of
+                    .get(&a)
+                    .and_then(|l| self.region.entries.get(&(*l, k)))
+                    .copied();
                 let cache = self.field_cache_at(pc);
                 let (slow, join) = self.slow_and_join(false);
+                if let Some(found) = found {
+                    // An earlier `get_field` of this key through this local found its entry
+                    // (unless it took the slow path: 0), and nothing since could have moved it.
+                    let known = self.b.create_block();
+                    let lookup = self.b.create_block();
+                    self.b.ins().brif(found, known, &[], lookup, &[]);
+                    self.enter(known);
+                    self.b.ins().store(trusted(), v, found, 8);
+                    self.b.ins().jump(join, &[]);
+                    self.enter(lookup);
+                }
                 let entry = self.expect_cached_entry(a, cache, slow);
                 self.b.ins().store(trusted(), v, entry, 8);
                 self.b.ins().jump(join, &[]);
                 self.enter(slow);
                 let key = self.const_value(k);
                 self.finish_slow(join, RtFn::SetFieldIc, &[a, key, v, cache], pc, false);
+                if found.is_none() {
+                    // Its slow path may have added the key, moving that object's entries. With
+                    // a found entry the key was there and stays: it is only overwritten.
+                    self.region.entries.clear();
+                }
                 self.proven_object(a);
             }
             other => unreachable!("not an access instruction: {other:?}"),
+        }
+    }
+
+    /// Whether `ins` leaves every object's entries where they are: it cannot add or remove a
+    /// key (only `set_field`, `set_index` on an object, and builtins and calls can), so the
+    /// entry addresses in `Region::entries` stay valid across it. `set_field` decides itself.
+    pub(crate) fn keeps_object_layouts(&self, ins: Instr) -> bool {
+        use ilusm_runtime::builtins::id;
+        match ins {
+            Instr::CallDirect { func, .. } => self.callees.inlined[func as usize],
+            Instr::CallBuiltin { builtin, argc: 1 } => {
+                matches!(builtin, id::FLR | id::SQRT | id::ABS | id::LEN)
+            }
+            Instr::Push(_)
+            | Instr::PushNil
+            | Instr::PushTrue
+            | Instr::PushFalse
+            | Instr::GetLocal(_)
+            | Instr::SetLocal(_)
+            | Instr::GetGlobal(_)
+            | Instr::SetGlobal(_)
+            | Instr::Pop
+            | Instr::Dup
+            | Instr::Add
+            | Instr::Sub
+            | Instr::Mul
+            | Instr::Div
+            | Instr::Mod
+            | Instr::Neg
+            | Instr::Not
+            | Instr::Eq
+            | Instr::Ne
+            | Instr::Lt
+            | Instr::Le
+            | Instr::Gt
+            | Instr::Ge
+            | Instr::GetField(_)
+            | Instr::GetFieldOpt(_)
+            | Instr::SetField(_)
+            | Instr::Index
+            | Instr::IndexOpt
+            | Instr::Len
+            | Instr::RangePrep
+            | Instr::Jump(_)
+            | Instr::JumpIf(_)
+            | Instr::JumpIfNot(_) => true,
+            _ => false,
         }
     }
 
