@@ -2,34 +2,38 @@
 
 use super::*;
 
-fn facts(code: &[Instr], locals: usize, constants: &[Constant]) -> Vec<Option<Vec<bool>>> {
-    let instrs: Vec<(u32, Instr)> = code
-        .iter()
+/// `code` with each instruction's index as its pc (jump targets are indices).
+fn numbered(code: &[Instr]) -> Vec<(u32, Instr)> {
+    code.iter()
         .enumerate()
         .map(|(i, &ins)| (i as u32, ins))
-        .collect();
-    known_numbers(&instrs, locals, &[], constants, &[]).before
+        .collect()
 }
+
+fn facts(code: &[Instr], locals: usize, constants: &[Constant]) -> Vec<Option<Vec<bool>>> {
+    known_numbers(&numbered(code), locals, &[], constants, &[]).before
+}
+
+/// 0: l1 = k0; 2: whl l1 < p0: 6: l1 = l1 + k1; 10: jump 2; 11: (what follows)
+const COUNTER_LOOP: [Instr; 11] = [
+    Instr::Push(0),
+    Instr::SetLocal(1),
+    Instr::GetLocal(1),
+    Instr::GetLocal(0),
+    Instr::Lt,
+    Instr::JumpIfNot(11),
+    Instr::GetLocal(1),
+    Instr::Push(1),
+    Instr::Add,
+    Instr::SetLocal(1),
+    Instr::Jump(2),
+];
 
 #[test]
 fn a_counter_loop_keeps_its_local_a_number() {
     // 0: i = 0; 2: whl i < p0 (param, unknown): 6: i = i + 1; 10: jump 2
     let k = [Constant::Num(0.0), Constant::Num(1.0)];
-    let code = [
-        Instr::Push(0),
-        Instr::SetLocal(1),
-        Instr::GetLocal(1),
-        Instr::GetLocal(0),
-        Instr::Lt,
-        Instr::JumpIfNot(11),
-        Instr::GetLocal(1),
-        Instr::Push(1),
-        Instr::Add,
-        Instr::SetLocal(1),
-        Instr::Jump(2),
-        Instr::GetLocal(1),
-        Instr::Ret,
-    ];
+    let code = [&COUNTER_LOOP[..], &[Instr::GetLocal(1), Instr::Ret]].concat();
     let f = facts(&code, 2, &k);
     assert_eq!(f[4], Some(vec![true, false]), "i known, the parameter not");
     assert_eq!(f[8], Some(vec![true, true]));
@@ -91,11 +95,7 @@ fn a_successful_sub_proves_the_locals_it_read() {
         Instr::Add,
         Instr::Ret,
     ];
-    let instrs: Vec<(u32, Instr)> = code
-        .iter()
-        .enumerate()
-        .map(|(i, &ins)| (i as u32, ins))
-        .collect();
+    let instrs = numbered(&code);
     let f = known_numbers(&instrs, 2, &[], &k, &[]);
     assert_eq!(f.before[5], Some(vec![true]));
     assert_eq!(f.before[9], Some(vec![true, false, true]));
@@ -110,12 +110,7 @@ fn a_successful_sub_proves_the_locals_it_read() {
 }
 
 fn ints(code: &[Instr], locals: usize, constants: &[Constant]) -> Vec<Option<Vec<Int>>> {
-    let instrs: Vec<(u32, Instr)> = code
-        .iter()
-        .enumerate()
-        .map(|(i, &ins)| (i as u32, ins))
-        .collect();
-    known_numbers(&instrs, locals, &[], constants, &[]).ints
+    known_numbers(&numbered(code), locals, &[], constants, &[]).ints
 }
 
 #[test]
@@ -128,18 +123,7 @@ fn counters_stepping_by_one_stay_safe_integers_and_by_two_only_whole() {
             Constant::Num(7.0),
             Constant::Num(2.0),
         ];
-        let code = [
-            Instr::Push(0),
-            Instr::SetLocal(1),
-            Instr::GetLocal(1),
-            Instr::GetLocal(0),
-            Instr::Lt,
-            Instr::JumpIfNot(11),
-            Instr::GetLocal(1),
-            Instr::Push(1),
-            Instr::Add,
-            Instr::SetLocal(1),
-            Instr::Jump(2),
+        let tail = [
             Instr::GetLocal(1),
             Instr::Push(2),
             Instr::Mod,
@@ -151,7 +135,7 @@ fn counters_stepping_by_one_stay_safe_integers_and_by_two_only_whole() {
             Instr::Div,
             Instr::Ret,
         ];
-        ints(&code, 2, &k)
+        ints(&[&COUNTER_LOOP[..], &tail].concat(), 2, &k)
     };
     use Int::*;
     let by_one = with_step(1.0);
@@ -222,19 +206,13 @@ fn int_facts_of_constants() {
 #[test]
 fn number_returns_follow_direct_calls_recursion_and_arguments() {
     let k = [Constant::Num(1.0)];
-    let body = |code: &[Instr]| -> Vec<(u32, Instr)> {
-        code.iter()
-            .enumerate()
-            .map(|(i, &ins)| (i as u32, ins))
-            .collect()
-    };
     let bodies = [
         // f0(x) = 1 / x
-        body(&[Instr::Push(0), Instr::GetLocal(0), Instr::Div, Instr::Ret]),
+        numbered(&[Instr::Push(0), Instr::GetLocal(0), Instr::Div, Instr::Ret]),
         // f1(x) = x: whatever it was given
-        body(&[Instr::GetLocal(0), Instr::Ret]),
+        numbered(&[Instr::GetLocal(0), Instr::Ret]),
         // f2(x) = f0(x) + f2(x): numbers by induction on the recursion
-        body(&[
+        numbered(&[
             Instr::GetLocal(0),
             Instr::CallDirect { func: 0, argc: 1 },
             Instr::GetLocal(0),
@@ -243,7 +221,7 @@ fn number_returns_follow_direct_calls_recursion_and_arguments() {
             Instr::Ret,
         ]),
         // f3(x) = f1(x) + 1: f1 gives anything, so the sum need not be a number
-        body(&[
+        numbered(&[
             Instr::GetLocal(0),
             Instr::CallDirect { func: 1, argc: 1 },
             Instr::Push(0),
@@ -251,7 +229,7 @@ fn number_returns_follow_direct_calls_recursion_and_arguments() {
             Instr::Ret,
         ]),
         // f4(x) = if x < 1: x | f4(x - 1) + x (fib's shape): numbers for a number x
-        body(&[
+        numbered(&[
             Instr::GetLocal(0),
             Instr::Push(0),
             Instr::Lt,
@@ -301,11 +279,7 @@ fn number_locals_are_assigned_only_known_numbers_and_are_not_parameters() {
         Instr::PushNil,
         Instr::Ret,
     ];
-    let instrs: Vec<(u32, Instr)> = code
-        .iter()
-        .enumerate()
-        .map(|(i, &ins)| (i as u32, ins))
-        .collect();
+    let instrs = numbered(&code);
     let facts = known_numbers(&instrs, 5, &[], &k, &[]);
     assert_eq!(
         number_locals(&instrs, &facts, 5, 1),
