@@ -15,8 +15,10 @@
 //! trampoline's last argument. The saved registers are in the trampoline's frame, on the stack
 //! the garbage collector scans conservatively, so values held in them stay roots.
 //!
-//! Calls on hot paths (`psh`, builtins, closures) stay ordinary calls: there the saves would
-//! cost more than the reloads they spare.
+//! Calls on hot paths (`psh`, builtins, closures, `iter_prep`) stay ordinary calls: there the
+//! saves would cost more than the reloads they spare. So do the slow sides of `+`, `==` and `!=`
+//! when no operand is known to be a number (`lower_ops.rs`, `strings_likely`): concatenating or
+//! comparing strings is often what those instructions are there for.
 
 use cranelift_codegen::ir::{
     AbiParam, InstBuilder, StackSlotData, StackSlotKind, UserFuncName, Value,
