@@ -103,44 +103,50 @@ pub(crate) fn decode(f: &BcFunction, index: u32) -> Result<Vec<(u32, Instr)>, Ao
 /// Whether `body` is small and uses only instructions that an inlined copy lowers exactly like
 /// the callee would (see the module comment).
 fn is_inlinable_leaf(body: &[(u32, Instr)]) -> bool {
-    body.len() <= INLINE_MAX_INSTRS
-        && body.iter().all(|&(_, ins)| match ins {
-            Instr::CallBuiltin { builtin, argc } => {
-                argc == 1 && matches!(builtin, id::FLR | id::SQRT | id::ABS | id::LEN)
-            }
-            Instr::Push(_)
-            | Instr::Pop
-            | Instr::Dup
-            | Instr::PushNil
-            | Instr::PushTrue
-            | Instr::PushFalse
-            | Instr::PushFunc(_)
-            | Instr::PushBuiltin(_)
-            | Instr::Add
-            | Instr::Sub
-            | Instr::Mul
-            | Instr::Div
-            | Instr::Mod
-            | Instr::Neg
-            | Instr::Not
-            | Instr::Eq
-            | Instr::Ne
-            | Instr::Lt
-            | Instr::Le
-            | Instr::Gt
-            | Instr::Ge
-            | Instr::GetLocal(_)
-            | Instr::SetLocal(_)
-            | Instr::GetGlobal(_)
-            | Instr::Jump(_)
-            | Instr::JumpIf(_)
-            | Instr::JumpIfNot(_)
-            | Instr::Index
-            | Instr::IndexOpt
-            | Instr::Len
-            | Instr::Ret => true,
-            _ => false,
-        })
+    body.len() <= INLINE_MAX_INSTRS && body.iter().all(|&(_, ins)| leaf_instr(ins))
+}
+
+/// Whether an inlined leaf may contain `ins`: no calls (only the builtins lowered inline), no
+/// closures, fields, globals written or containers built, so a leaf touches no object and never
+/// calls user code.
+pub(crate) fn leaf_instr(ins: Instr) -> bool {
+    match ins {
+        Instr::CallBuiltin { builtin, argc } => {
+            argc == 1 && matches!(builtin, id::FLR | id::SQRT | id::ABS | id::LEN)
+        }
+        Instr::Push(_)
+        | Instr::Pop
+        | Instr::Dup
+        | Instr::PushNil
+        | Instr::PushTrue
+        | Instr::PushFalse
+        | Instr::PushFunc(_)
+        | Instr::PushBuiltin(_)
+        | Instr::Add
+        | Instr::Sub
+        | Instr::Mul
+        | Instr::Div
+        | Instr::Mod
+        | Instr::Neg
+        | Instr::Not
+        | Instr::Eq
+        | Instr::Ne
+        | Instr::Lt
+        | Instr::Le
+        | Instr::Gt
+        | Instr::Ge
+        | Instr::GetLocal(_)
+        | Instr::SetLocal(_)
+        | Instr::GetGlobal(_)
+        | Instr::Jump(_)
+        | Instr::JumpIf(_)
+        | Instr::JumpIfNot(_)
+        | Instr::Index
+        | Instr::IndexOpt
+        | Instr::Len
+        | Instr::Ret => true,
+        _ => false,
+    }
 }
 
 impl<M: Module> FnLower<'_, '_, M> {

@@ -331,46 +331,16 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// key (only `set_field`, `set_index` on an object, and builtins and calls can), so the
     /// entry addresses in `Region::entries` stay valid across it. `set_field` decides itself.
     pub(crate) fn keeps_object_layouts(&self, ins: Instr) -> bool {
-        use ilusm_runtime::builtins::id;
         match ins {
             Instr::CallDirect { func, .. } => self.callees.inlined[func as usize],
-            Instr::CallBuiltin { builtin, argc: 1 } => {
-                matches!(builtin, id::FLR | id::SQRT | id::ABS | id::LEN)
-            }
-            Instr::Push(_)
-            | Instr::PushNil
-            | Instr::PushTrue
-            | Instr::PushFalse
-            | Instr::GetLocal(_)
-            | Instr::SetLocal(_)
-            | Instr::GetGlobal(_)
-            | Instr::SetGlobal(_)
-            | Instr::Pop
-            | Instr::Dup
-            | Instr::Add
-            | Instr::Sub
-            | Instr::Mul
-            | Instr::Div
-            | Instr::Mod
-            | Instr::Neg
-            | Instr::Not
-            | Instr::Eq
-            | Instr::Ne
-            | Instr::Lt
-            | Instr::Le
-            | Instr::Gt
-            | Instr::Ge
-            | Instr::GetField(_)
+            Instr::GetField(_)
             | Instr::GetFieldOpt(_)
             | Instr::SetField(_)
-            | Instr::Index
-            | Instr::IndexOpt
-            | Instr::Len
-            | Instr::RangePrep
-            | Instr::Jump(_)
-            | Instr::JumpIf(_)
-            | Instr::JumpIfNot(_) => true,
-            _ => false,
+            | Instr::SetGlobal(_)
+            | Instr::RangePrep => true,
+            // What an inlined leaf may do touches no object either (`inline_call` keeps the
+            // caller's entries across one).
+            other => crate::inline::leaf_instr(other),
         }
     }
 

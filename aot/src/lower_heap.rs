@@ -11,9 +11,6 @@ use ilusm_bytecode::Instr;
 use crate::abi::{RtFn, CELL_VALUE_OFFSET, PAYLOAD_MASK};
 use crate::lower::{trusted, FnLower, V};
 
-/// The largest magnitude of a range bound (the runtime's limit: every integer up to it is exact).
-const RANGE_LIMIT: i64 = 1 << 53;
-
 impl<M: Module> FnLower<'_, '_, M> {
     /// Call `f`, branch to the error path for `pc` on `Value::ERROR`, push the result.
     fn call_push(&mut self, f: RtFn, args: &[Value], pc: u32) {
@@ -109,19 +106,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fa = self.as_f64(a);
         let fb = self.as_f64(b);
         for f in [fa, fb] {
-            // Integral: converting to i64 and back gives the same number (fails for fractions,
-            // NaN and infinities) ...
+            // A range bound is an integer of magnitude at most 2^53 (the runtime's limit).
             let i = self.b.ins().fcvt_to_sint_sat(types::I64, f);
-            let back = self.b.ins().fcvt_from_sint(types::F64, i);
-            let ok = self.b.ins().fcmp(FloatCC::Equal, back, f);
+            let ok = self.is_safe_integer(f, i);
             cond = self.b.ins().band(cond, ok);
-            // ... and |i| <= 2^53.
-            let shifted = self.b.ins().iadd_imm_s(i, RANGE_LIMIT);
-            let small =
-                self.b
-                    .ins()
-                    .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, shifted, 2 * RANGE_LIMIT);
-            cond = self.b.ins().band(cond, small);
         }
         let fast = move |s: &mut Self| {
             let up = s.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);

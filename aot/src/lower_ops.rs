@@ -14,7 +14,8 @@ use crate::abi::{RtFn, FALSE, KIND_LIST, LIST_LEN_OFFSET, NIL, NUMBER_LIMIT, TRU
 use crate::lower::{trusted, FnLower, V};
 use crate::numbers::Int;
 
-/// Integers with magnitude up to this are exact in an f64 and in an i64.
+/// Integers with magnitude up to this are exact in an f64 and in an i64 (2^53, also the
+/// runtime's limit on range bounds).
 const EXACT_INT: i64 = 1 << 53;
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -33,6 +34,21 @@ impl<M: Module> FnLower<'_, '_, M> {
             (Some(x), Some(y)) => Some(self.b.ins().band(x, y)),
             (x, y) => x.or(y),
         }
+    }
+
+    /// An `i8` flag: the number `f` is an integer of magnitude at most 2^53, given `i`, its
+    /// saturating conversion to an i64 (a safe integer at run time: `crate::numbers::Int`).
+    pub(crate) fn is_safe_integer(&mut self, f: Value, i: Value) -> Value {
+        // Integral: converting back gives the same number (NaN, infinities fail here) ...
+        let back = self.b.ins().fcvt_from_sint(types::F64, i);
+        let exact = self.b.ins().fcmp(FloatCC::Equal, back, f);
+        // ... and small: |i| <= 2^53 (so no i64 overflow in `srem` either).
+        let shifted = self.b.ins().iadd_imm_s(i, EXACT_INT);
+        let small = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, shifted, 2 * EXACT_INT);
+        self.b.ins().band(exact, small)
     }
 
     /// `flag AND more`, where a `None` flag is always true.
@@ -113,14 +129,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         args: &[Value],
         pc: Option<u32>,
     ) {
-        let likely = self.strings_likely(slow_fn);
         let slow = |s: &mut Self| {
-            let r = if likely {
-                s.call_rt(slow_fn, args)
-            } else {
-                s.call_rt_cold(slow_fn, args)
-            }
-            .expect("runtime operation returns a value");
+            let r = s
+                .call_slow_side(slow_fn, args)
+                .expect("runtime operation returns a value");
             if let Some(pc) = pc {
                 s.check_error(r, pc);
             }
@@ -129,14 +141,19 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.fast_or_slow(cond, fast, slow);
     }
 
-    /// Whether the slow side of the binary operation `f` is likely to run: `+` (concatenation),
-    /// `==` and `!=` when neither operand is a known number. It then makes an ordinary call
-    /// rather than a trampoline call (`slow_calls.rs`), whose register saves would cost every
-    /// concatenation.
-    fn strings_likely(&self, f: RtFn) -> bool {
-        matches!(f, RtFn::Add | RtFn::Eq | RtFn::Ne)
+    /// Call `f`, the general case of the operation being lowered, from its slow side: through
+    /// a trampoline (`slow_calls.rs`), unless that side is likely to run. It is for `+`
+    /// (concatenation), `==` and `!=` when neither operand is a known number; an ordinary call
+    /// there spares every concatenation the trampoline's register saves.
+    fn call_slow_side(&mut self, f: RtFn, args: &[Value]) -> Option<Value> {
+        let strings_likely = matches!(f, RtFn::Add | RtFn::Eq | RtFn::Ne)
             && !self.known_number(0)
-            && !self.known_number(1)
+            && !self.known_number(1);
+        if strings_likely {
+            self.call_rt(f, args)
+        } else {
+            self.call_rt_cold(f, args)
+        }
     }
 
     /// `cond ? fast() : slow()` as a diamond with a cold slow side; the result is pushed. A
@@ -263,16 +280,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         };
         let mut cond = numbers;
         for (f, i) in checked {
-            // Integral: converting back gives the same number (NaN, infinities fail here) ...
-            let back = self.b.ins().fcvt_from_sint(types::F64, i);
-            let exact = self.b.ins().fcmp(FloatCC::Equal, back, f);
-            // ... and small: |i| <= 2^53 (so no i64 overflow in `srem` either).
-            let shifted = self.b.ins().iadd_imm_s(i, EXACT_INT);
-            let small =
-                self.b
-                    .ins()
-                    .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, shifted, 2 * EXACT_INT);
-            let ok = self.b.ins().band(exact, small);
+            let ok = self.is_safe_integer(f, i);
             cond = Some(self.and_flag(cond, ok));
         }
         if divisor.is_none() {
@@ -355,12 +363,9 @@ impl<M: Module> FnLower<'_, '_, M> {
 
         self.b.set_cold_block(slow_blk);
         self.enter(slow_blk);
-        let r = if self.strings_likely(slow_fn) {
-            self.call_rt(slow_fn, &[a, b])
-        } else {
-            self.call_rt_cold(slow_fn, &[a, b])
-        }
-        .expect("comparison returns a value");
+        let r = self
+            .call_slow_side(slow_fn, &[a, b])
+            .expect("comparison returns a value");
         if can_fail {
             self.check_error(r, pc);
         }

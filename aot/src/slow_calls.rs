@@ -17,7 +17,7 @@
 //!
 //! Calls on hot paths (`psh`, builtins, closures, `iter_prep`) stay ordinary calls: there the
 //! saves would cost more than the reloads they spare. So do the slow sides of `+`, `==` and `!=`
-//! when no operand is known to be a number (`lower_ops.rs`, `strings_likely`): concatenating or
+//! when no operand is known to be a number (`lower_ops.rs`, `call_slow_side`): concatenating or
 //! comparing strings is often what those instructions are there for.
 
 use cranelift_codegen::ir::{
