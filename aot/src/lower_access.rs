@@ -269,7 +269,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                     RtFn::GetFieldOptIc
                 };
                 self.enter(slow);
-                let key = self.const_value(k);
+                let key = self.cold_const_value(k);
                 let r = self.call_checked_cold(f, &[a, key, cache], pc);
                 let mut args = vec![BlockArg::Value(r)];
                 if found.is_some() {
@@ -314,7 +314,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.b.ins().store(trusted(), v, entry, 8);
                 self.b.ins().jump(join, &[]);
                 self.enter(slow);
-                let key = self.const_value(k);
+                let key = self.cold_const_value(k);
                 self.finish_slow(join, RtFn::SetFieldIc, &[a, key, v, cache], pc, false);
                 if found.is_none() {
                     // Its slow path may have added the key, moving that object's entries. With

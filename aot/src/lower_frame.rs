@@ -17,6 +17,12 @@ impl<M: Module> FnLower<'_, '_, M> {
         let err = self.err_block();
         let pcv = self.b.ins().iconst(types::I32, pc as i64);
         let cont = self.b.create_block();
+        // The rest of a cold slow path is cold too: otherwise the block layout puts it (the
+        // moves into the join's parameters) among the hot code, and every fast path jumps over it.
+        let here = self.b.current_block().expect("lowering inside a block");
+        if self.b.func.layout.is_cold(here) {
+            self.b.set_cold_block(cont);
+        }
         self.b
             .ins()
             .brif(is_err, err, &[BlockArg::Value(pcv)], cont, &[]);

@@ -44,10 +44,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.stack.push(r);
     }
 
-    /// The string constant `k` (a field name).
-    pub(crate) fn const_value(&mut self, k: u32) -> Value {
+    /// The string constant `k` (a field name), fetched in a cold slow path: through the
+    /// trampoline, so that the slow path clobbers no register the hot code keeps values in.
+    pub(crate) fn cold_const_value(&mut self, k: u32) -> Value {
         let kv = self.b.ins().iconst(types::I32, k as i64);
-        self.call_rt(RtFn::Const, &[kv])
+        self.call_rt_cold(RtFn::Const, &[kv])
             .expect("const returns a value")
     }
 
