@@ -1,7 +1,7 @@
 //! Inlining of small leaf functions at their direct call sites (`call_direct`).
 //!
-//! A call costs more than a small body: the callee saves callee-saved registers, counts the call
-//! depth in memory, and its result comes back boxed through an error check, which also keeps the
+//! A call costs more than a small body: the callee saves callee-saved registers, checks the call
+//! depth, and its result comes back boxed through an error check, which also keeps the
 //! caller's loop from overlapping independent work (spectral-norm's `a(i, j)`, one division,
 //! spent most of its time in that overhead). So a function that calls nothing and is small is
 //! lowered in place of the call, with its own locals and number facts computed from what the
@@ -9,7 +9,7 @@
 //!
 //! What an inlined call keeps of a real one, so that every path still agrees:
 //! - the depth limit: the call fails with stack overflow exactly when a real call would (the
-//!   counter is compared, not changed: nothing inside a leaf body reads it). The depth is the same
+//!   depth plus one is compared with the limit; nothing inside a leaf body reads the depth). The depth is the same
 //!   throughout a function body, so that comparison is made once at entry; a specialized body is
 //!   only entered when it is false, and its inlined calls check nothing;
 //! - the stack trace: an error inside the body records the callee's frame `(callee, pc)` and then

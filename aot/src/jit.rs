@@ -20,9 +20,6 @@ pub(crate) struct JitProgram {
     module: Option<JITModule>,
     /// The generic entry of every function, in bytecode order.
     pub table: Vec<GenericEntry>,
-    #[cfg_attr(not(test), allow(dead_code))]
-    /// The direct entry of every function (an `extern "C" fn(env, i64 × arity) -> i64`).
-    pub direct: Vec<*const u8>,
 }
 
 impl Drop for JitProgram {
@@ -66,15 +63,9 @@ pub(crate) fn jit_compile(
             unsafe { std::mem::transmute::<*const u8, GenericEntry>(p) }
         })
         .collect();
-    let direct = lowered
-        .direct
-        .iter()
-        .map(|&id| jm.get_finalized_function(id))
-        .collect();
     Ok(JitProgram {
         module: Some(jm),
         table,
-        direct,
     })
 }
 

@@ -31,9 +31,10 @@
 //! CLI's `build.rs` does).
 //!
 //! Calling convention of the generated code: per bytecode function, a *direct entry*
-//! `(env, arg1 .. argN) -> value` (`call_direct` calls it; `env` is nil there) and a *generic
-//! entry* `extern "C" fn(env, argv) -> value`, the runtime's `NativeFn`, which loads the
-//! arguments and calls the direct entry.
+//! `([env,] depth, arg1 .. argN) -> value` (`call_direct` calls it; only functions that read
+//! captured cells take `env`; `depth` is the caller's call depth) and a *generic entry*
+//! `extern "C" fn(env, argv) -> value`, the runtime's `NativeFn`, which loads the arguments and
+//! calls the direct entry with the depth the runtime's caller published (`lower_frame.rs`).
 
 mod abi;
 mod inline;

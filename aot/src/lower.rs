@@ -1,13 +1,14 @@
-//! The lowering: every bytecode function becomes a *direct entry* `(env, i64 × arity) -> i64` and
-//! a *generic entry* `extern "C" fn(env: u64, argv: *const u64) -> u64` (the runtime's
-//! `NativeFn`; `env` is the closure being called, or nil), generic over the Cranelift
-//! [`Module`] so that objects and the JIT get the very same code.
+//! The lowering: every bytecode function becomes a *direct entry* `([env,] depth, i64 × arity) ->
+//! i64` (`env` only for functions that read captured cells; `depth` is the caller's call depth,
+//! `lower_frame.rs`) and a *generic entry* `extern "C" fn(env: u64, argv: *const u64) -> u64`
+//! (the runtime's `NativeFn`; `env` is the closure being called, or nil), generic over the
+//! Cranelift [`Module`] so that objects and the JIT get the very same code.
 //!
 //! Per function, the operand stack is a compile-time `Vec` of SSA values; every jump target is a
 //! block with one parameter per live stack entry (depths agree at joins: the input is verified).
 //! Locals are `cranelift-frontend` variables. Calls that can fail are followed by a check that
 //! branches to the function's one error block, which records `(function, pc)` with
-//! `ilusm_rt_trace`, leaves the frame (depth - 1) and returns `Value::ERROR`.
+//! `ilusm_rt_trace` and returns `Value::ERROR`.
 //! The per-opcode fast paths live in `lower_ops.rs`, containers and closures in `lower_heap.rs`.
 
 use std::collections::{HashMap, HashSet};
@@ -32,9 +33,9 @@ use crate::AotError;
 /// The value type (a NaN-boxed word).
 pub(crate) const V: types::Type = types::I64;
 
-/// The functions of one lowered bytecode module, by bytecode function index.
+/// The generic entries of one lowered bytecode module, by bytecode function index (what the
+/// runtime calls; the direct entries are private to the generated code).
 pub(crate) struct Lowered {
-    pub direct: Vec<FuncId>,
     pub generic: Vec<FuncId>,
 }
 
@@ -62,10 +63,17 @@ pub(crate) fn lower_module<M: Module>(
     let callees = Callees::analyze(bc)?;
     let mut direct = Vec::with_capacity(bc.functions.len());
     let mut generic = Vec::with_capacity(bc.functions.len());
+    // Only a function that reads captured cells needs the closure it runs as: the others' direct
+    // entries take no `env` (one register fewer to pass, and to keep across calls).
+    let takes_env: Vec<bool> = callees
+        .bodies
+        .iter()
+        .map(|body| body.iter().any(|(_, i)| matches!(i, Instr::GetCapture(_))))
+        .collect();
     for (i, f) in bc.functions.iter().enumerate() {
         let name = format!("ilusm_fn{i}_{}", symbol_suffix(&f.name));
-        // Direct entry: (env, arg1 .. argN) -> value.
-        let params = vec![V; f.arity as usize + 1];
+        // Direct entry: ([env,] depth, arg1 .. argN) -> value.
+        let params = vec![V; f.arity as usize + 1 + takes_env[i] as usize];
         let sig = abi::signature(m, &params, Some(V));
         direct.push(m.declare_function(&name, Linkage::Local, &sig)?);
         // Generic entry (`NativeFn`): (env, argv) -> value.
@@ -119,8 +127,10 @@ pub(crate) fn lower_module<M: Module>(
                 rt: &mut *rt,
                 bc,
                 direct: &direct,
+                takes_env: &takes_env,
                 index,
                 is_entry: index == bc.entry,
+                frame_depth: None,
                 stack: Vec::new(),
                 locals: Vec::new(),
                 env: None,
@@ -153,7 +163,9 @@ pub(crate) fn lower_module<M: Module>(
         let header = format!("; function {index}: {} (direct entry)\n", f.name);
         define(m, &mut ctx, direct[i], clif.as_deref_mut(), &header)?;
 
-        // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry.
+        // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry
+        // with the depth the runtime's caller published, and put that depth back for the next
+        // call the runtime makes (the callee may have published deeper ones).
         m.clear_context(&mut ctx);
         ctx.func.signature = m
             .declarations()
@@ -167,13 +179,19 @@ pub(crate) fn lower_module<M: Module>(
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
             let (env, argv) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-            let mut args = vec![env];
+            let depth_id = rt.data(m, abi::DEPTH_SYMBOL);
+            let depth_gv = m.declare_data_in_func(depth_id, b.func);
+            let depth_addr = b.ins().symbol_value(PTR, depth_gv);
+            let depth = b.ins().load(V, trusted(), depth_addr, 0);
+            let mut args: Vec<Value> = takes_env[i].then_some(env).into_iter().collect();
+            args.push(depth);
             for k in 0..f.arity as i32 {
                 args.push(b.ins().load(V, trusted(), argv, k * 8));
             }
             let callee = m.declare_func_in_func(direct[i], b.func);
             let call = b.ins().call(callee, &args);
             let r = b.inst_results(call)[0];
+            b.ins().store(trusted(), depth, depth_addr, 0);
             b.ins().return_(&[r]);
             b.seal_all_blocks();
             b.finalize(cfg);
@@ -182,7 +200,7 @@ pub(crate) fn lower_module<M: Module>(
         define(m, &mut ctx, generic[i], clif.as_deref_mut(), &header)?;
     }
     crate::slow_calls::define_trampolines(m, rt, &mut ctx, &mut fctx, clif)?;
-    Ok(Lowered { direct, generic })
+    Ok(Lowered { generic })
 }
 
 /// Verify (debug builds), print (if asked) and define one function.
@@ -290,10 +308,15 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub rt: &'m mut RuntimeDecls,
     pub bc: &'m BcModule,
     pub direct: &'m [FuncId],
+    /// Whether each function's direct entry takes `env` (it reads captured cells).
+    pub takes_env: &'m [bool],
     /// Index of this function (for traces).
     pub index: u32,
-    /// The entry function (`<main>`) runs at depth 0 and has no depth prologue or epilogue.
+    /// The entry function (`<main>`) runs at the depth it is given (0) and has no overflow
+    /// check.
     pub is_entry: bool,
+    /// This frame's call depth (`lower_frame.rs`), set by the prologue.
+    pub frame_depth: Option<Value>,
     /// The operand stack.
     pub stack: Vec<Value>,
     pub locals: Vec<Variable>,
@@ -407,6 +430,8 @@ impl<M: Module> FnLower<'_, '_, M> {
         let argv = self.spill(args);
         let id = self.b.ins().iconst(types::I32, builtin as i64);
         let n = self.b.ins().iconst(types::I32, args.len() as i64);
+        // Builtins that take functions call them through their generic entries.
+        self.publish_depth();
         let r = self
             .call_rt(RtFn::CallBuiltin, &[id, argv, n])
             .expect("call_builtin returns a value");
@@ -475,12 +500,14 @@ impl<M: Module> FnLower<'_, '_, M> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.enter(entry);
-        // params[0] is the env (the closure called, or nil); the arguments follow.
-        self.env = Some(self.b.block_params(entry)[0]);
-        let params = self.b.block_params(entry)[1..].to_vec();
-        if !self.is_entry {
-            self.prologue();
+        // The env (the closure called, or nil) if the function takes it, then the caller's
+        // depth; the arguments follow.
+        let mut params = self.b.block_params(entry).to_vec();
+        if self.takes_env[self.index as usize] {
+            self.env = Some(params.remove(0));
         }
+        let caller_depth = params.remove(0);
+        self.prologue(caller_depth);
         // Locals only ever assigned numbers (in the version that runs when speculation holds)
         // are float variables: a number that lives across a loop's back edge then stays in a
         // float register instead of moving between register files around every operation. A
@@ -517,7 +544,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.globals = self.call_rt(RtFn::Globals, &[]);
         }
         if self.callees.inlines_any(instrs) {
-            self.leaf_overflow = Some(self.depth_plus_one().2);
+            self.leaf_overflow = Some(self.call_would_overflow());
         }
         // The cells of the closure do not change while it runs: fetch each once.
         for &(pc, ins) in instrs {
@@ -761,7 +788,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.inline_call(func, argc, pc)
             }
             Instr::CallDirect { func, argc } => {
-                let mut args = vec![self.iconst(NIL)];
+                let mut args = Vec::new();
+                if self.takes_env[func as usize] {
+                    args.push(self.iconst(NIL));
+                }
+                args.push(self.depth());
                 args.extend(self.pop_n(argc as usize));
                 let callee = self.func_ref(self.direct[func as usize]);
                 let call = self.b.ins().call(callee, &args);
@@ -774,6 +805,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let callee = self.pop();
                 let argv = self.spill(&args);
                 let argc = self.b.ins().iconst(types::I32, n as i64);
+                self.publish_depth();
                 let r = self
                     .call_rt(RtFn::CallValue, &[callee, argv, argc])
                     .unwrap();

@@ -1,7 +1,16 @@
-//! A function's frame in native code: the call-depth counter (`depth += 1` on entry with the
-//! stack-overflow check, `depth -= 1` on every way out), and the one error block per function
-//! that records `(function, pc)` with `ilusm_rt_trace` and returns `Value::ERROR`, which every
-//! failing operation branches to.
+//! A function's frame in native code: its call depth, and the one error block per function that
+//! records `(function, pc)` with `ilusm_rt_trace` and returns `Value::ERROR`, which every failing
+//! operation branches to.
+//!
+//! The call depth travels in a register: each direct entry takes its caller's depth as a
+//! parameter, adds one and checks the limit (`ilusm_rt_max_depth`) in its prologue, and passes
+//! its own to the functions it calls directly. Nothing is written on the way in or out: a
+//! counter in memory made every call and return a store that the next one had to wait for, a
+//! chain of store-to-load forwarding through the whole run. The depth is written to memory
+//! (`ilusm_rt_depth`) only before a runtime call that may call ilusm code (`call` of a value, a
+//! builtin through the dispatcher): a generic entry reads it there as its caller's depth, and
+//! writes it back when its function returns, so that the runtime's next call (a `srt`
+//! comparator called again, say) starts from the same depth.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, BlockArg, InstBuilder, Value};
@@ -14,8 +23,10 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// Branch to the error path for `pc` when `v` is `Value::ERROR`; continue in a fresh block.
     pub fn check_error(&mut self, v: Value, pc: u32) {
         let is_err = self.b.ins().icmp_imm_u(IntCC::Equal, v, ERROR as i64);
-        let err = self.err_block();
-        let pcv = self.b.ins().iconst(types::I32, pc as i64);
+        // A cold stub names `pc` on the way to the shared error block, so that the hot path
+        // does not set the error block's argument before every check.
+        let stub = self.b.create_block();
+        self.b.set_cold_block(stub);
         let cont = self.b.create_block();
         // The rest of a cold slow path is cold too: otherwise the block layout puts it (the
         // moves into the join's parameters) among the hot code, and every fast path jumps over it.
@@ -23,9 +34,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         if self.b.func.layout.is_cold(here) {
             self.b.set_cold_block(cont);
         }
-        self.b
-            .ins()
-            .brif(is_err, err, &[BlockArg::Value(pcv)], cont, &[]);
+        self.b.ins().brif(is_err, stub, &[], cont, &[]);
+        self.enter(stub);
+        self.jump_error(pc);
         self.enter(cont);
     }
 
@@ -47,7 +58,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         b
     }
 
-    /// Address of the call-depth counter or its limit.
+    /// Address of the published call depth or of its limit.
     pub(crate) fn depth_addr(&mut self, max: bool) -> Value {
         let symbol = if max {
             abi::MAX_DEPTH_SYMBOL
@@ -59,41 +70,52 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().symbol_value(PTR, gv)
     }
 
-    /// `depth -= 1` when leaving a non-entry function.
-    pub(crate) fn leave_frame(&mut self) {
-        if !self.is_entry {
-            let addr = self.depth_addr(false);
-            let d = self.b.ins().load(V, trusted(), addr, 0);
-            let d = self.b.ins().iadd_imm_s(d, -1);
-            self.b.ins().store(trusted(), d, addr, 0);
-        }
+    /// This frame's call depth.
+    pub(crate) fn depth(&self) -> Value {
+        self.frame_depth
+            .expect("the prologue sets the frame's depth")
+    }
+
+    /// Store this frame's depth where the runtime's calls of generic entries read it, before a
+    /// runtime call that may call ilusm code.
+    pub(crate) fn publish_depth(&mut self) {
+        let d = self.depth();
+        let addr = self.depth_addr(false);
+        self.b.ins().store(trusted(), d, addr, 0);
     }
 
     pub(crate) fn return_value(&mut self, v: Value) {
-        self.leave_frame();
         self.b.ins().return_(&[v]);
     }
 
-    /// `depth += 1`, or fail with stack overflow (untraced, undecremented: the caller traces).
-    pub(crate) fn prologue(&mut self) {
-        let (addr, d1, over) = self.depth_plus_one();
+    /// This frame's depth is `caller_depth + 1`, or fail with stack overflow past the limit
+    /// (untraced: the caller traces). The entry function runs at the depth it is given.
+    pub(crate) fn prologue(&mut self, caller_depth: Value) {
+        if self.is_entry {
+            self.frame_depth = Some(caller_depth);
+            return;
+        }
+        let d = self.b.ins().iadd_imm_s(caller_depth, 1);
+        let over = self.exceeds_limit(d);
         self.overflow_branch(over, |s| {
             let e = s.iconst(ERROR);
             s.b.ins().return_(&[e]);
         });
-        self.b.ins().store(trusted(), d1, addr, 0);
+        self.frame_depth = Some(d);
     }
 
-    /// The depth counter's address, `depth + 1`, and whether that passes the limit (a call now
-    /// would overflow).
-    pub(crate) fn depth_plus_one(&mut self) -> (Value, Value, Value) {
-        let addr = self.depth_addr(false);
-        let d = self.b.ins().load(V, trusted(), addr, 0);
-        let d1 = self.b.ins().iadd_imm_s(d, 1);
+    /// Whether depth `d` is past the limit.
+    fn exceeds_limit(&mut self, d: Value) -> Value {
         let max_addr = self.depth_addr(true);
         let max = self.b.ins().load(V, trusted(), max_addr, 0);
-        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, d1, max);
-        (addr, d1, over)
+        self.b.ins().icmp(IntCC::UnsignedGreaterThan, d, max)
+    }
+
+    /// Whether a call from this frame would overflow the depth limit.
+    pub(crate) fn call_would_overflow(&mut self) -> Value {
+        let d = self.depth();
+        let d1 = self.b.ins().iadd_imm_s(d, 1);
+        self.exceeds_limit(d1)
     }
 
     /// When `over`, raise stack overflow in a cold block that `on_overflow` finishes; else go on.
@@ -108,7 +130,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.enter(body);
     }
 
-    /// The error block's code, if anything branches to it: trace this frame, leave it, return
+    /// The error block's code, if anything branches to it: trace this frame and return
     /// `Value::ERROR`.
     pub(crate) fn finish_err_block(&mut self) {
         if let Some(err) = self.err_block {

@@ -83,6 +83,11 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     pub(crate) fn as_f64(&mut self, v: Value) -> Value {
+        if let Some(x) = self.number_constant(v) {
+            // An `f64const`, not a bitcast: Cranelift rematerializes constants where they are
+            // used instead of keeping one in a register (or a stack slot, across a call).
+            return self.b.ins().f64const(x);
+        }
         match self.bitcast_source(v, types::F64) {
             Some(f) => f,
             None => self.b.ins().bitcast(types::F64, MemFlagsData::new(), v),

@@ -211,25 +211,14 @@ impl Run {
         }
     }
 
-    /// Call the direct entry of function `f` with value words (env nil).
+    /// Call function `f` with value words (env nil), through its generic entry, as the runtime
+    /// does: at the depth published in `DEPTH`.
     pub fn call(&self, f: usize, args: &[u64]) -> u64 {
         self.call_env(f, NIL, args)
     }
 
-    /// Call the direct entry of function `f` with an env and value words.
+    /// Call function `f` with an env and value words, through its generic entry.
     pub fn call_env(&self, f: usize, env: u64, args: &[u64]) -> u64 {
-        let p = self.prog.direct[f];
-        unsafe {
-            match args.len() {
-                0 => std::mem::transmute::<*const u8, extern "C" fn(u64) -> u64>(p)(env),
-                1 => std::mem::transmute::<*const u8, extern "C" fn(u64, u64) -> u64>(p)(
-                    env, args[0],
-                ),
-                2 => std::mem::transmute::<*const u8, extern "C" fn(u64, u64, u64) -> u64>(p)(
-                    env, args[0], args[1],
-                ),
-                _ => unimplemented!(),
-            }
-        }
+        (self.prog.table[f])(env, args.as_ptr())
     }
 }
