@@ -36,6 +36,17 @@ use crate::numbers::Int;
 const ENTRY_SIZE: i64 = 16;
 
 impl<M: Module> FnLower<'_, '_, M> {
+    /// The address in the heap value `a` (its low 48 bits, `abi::PAYLOAD_MASK`). A rotation and
+    /// a shift, not an `and` with the mask: x86_64 has no 64-bit immediate for `and`, so that was
+    /// a load of the mask from memory, and Cranelift rematerializes an `and` with a constant in
+    /// every block that uses it, so each access recomputed the address (from a spilled word)
+    /// instead of keeping it in a register. (Cranelift rewrites a shift pair back into the `and`.)
+    pub(crate) fn heap_addr(&mut self, a: Value) -> Value {
+        const _: () = assert!(PAYLOAD_MASK == (1 << 48) - 1);
+        let tag_low = self.b.ins().rotl_imm_u(a, 16);
+        self.b.ins().ushr_imm_u(tag_low, 16)
+    }
+
     /// Continue in a new block when `a` is a heap object of kind `kind`, else go to `slow`; the
     /// object's address.
     pub(crate) fn expect_kind(&mut self, a: Value, kind: u8, slow: Block) -> Value {
@@ -44,7 +55,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let heap_blk = self.b.create_block();
         self.b.ins().brif(is_heap, heap_blk, &[], slow, &[]);
         self.enter(heap_blk);
-        let addr = self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64);
+        let addr = self.heap_addr(a);
         let k = self.b.ins().uload8(types::I32, trusted(), addr, 0);
         let is_kind = self.b.ins().icmp_imm_u(IntCC::Equal, k, kind as i64);
         let kind_blk = self.b.create_block();
@@ -57,7 +68,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// (`crate::numbers`), so nothing is checked.
     fn expect_list(&mut self, a: Value, known: bool, slow: Block) -> Value {
         if known {
-            self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64)
+            self.heap_addr(a)
         } else {
             self.expect_kind(a, KIND_LIST, slow)
         }
@@ -153,7 +164,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// cached key, else go to `slow`; the address of that entry.
     fn expect_cached_entry(&mut self, a: Value, cache: Value, slow: Block) -> Value {
         let addr = if self.known_object(a) {
-            self.b.ins().band_imm_u(a, PAYLOAD_MASK as i64)
+            self.heap_addr(a)
         } else {
             self.expect_kind(a, KIND_OBJECT, slow)
         };

@@ -8,7 +8,7 @@ use cranelift_codegen::ir::{types, InstBuilder, Value};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
-use crate::abi::{RtFn, CELL_VALUE_OFFSET, PAYLOAD_MASK};
+use crate::abi::{RtFn, CELL_VALUE_OFFSET};
 use crate::lower::{trusted, FnLower, V};
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -29,7 +29,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     /// The address of a cell's value word.
     fn cell_slot(&mut self, cell: Value) -> Value {
-        self.b.ins().band_imm_u(cell, PAYLOAD_MASK as i64)
+        self.heap_addr(cell)
     }
 
     /// `f(argv, n)` over the top `words` stack values (bottom first), result pushed.

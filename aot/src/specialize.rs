@@ -9,7 +9,7 @@ use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
 use cranelift_module::Module;
 use ilusm_bytecode::{Constant, Instr};
 
-use crate::abi::{self, KIND_LIST, PAYLOAD_MASK, TAG_HEAP};
+use crate::abi::{self, KIND_LIST, TAG_HEAP};
 use crate::lower::{trusted, FnLower};
 use crate::numbers::{known_facts, speculated_params, Facts, NumberReturn};
 
@@ -89,7 +89,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             let heap = self.b.create_block();
             self.b.ins().brif(c, heap, &[], general, &[]);
             self.enter(heap);
-            let addr = self.b.ins().band_imm_u(p, PAYLOAD_MASK as i64);
+            let addr = self.heap_addr(p);
             let kind = self.b.ins().uload8(types::I32, trusted(), addr, 0);
             let is_list = self
                 .b
