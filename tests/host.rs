@@ -472,6 +472,30 @@ fn commands() {
     }
 }
 
+/// Prints far more than a pipe holds, then exits with status 3.
+const FLOOD: &str = r#"i <- 1..100000: prn "line " + str(i)
+__sys_exit(3)
+"#;
+
+/// Output to a pipe whose reader has gone is dropped and the program runs on to its end, on
+/// every path (`SIGPIPE` is ignored by the CLI and by AOT executables alike; an AOT executable
+/// used to be killed by it while `ilusm run` went on).
+#[test]
+fn a_closed_stdout_pipe_does_not_stop_the_program() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = write_program(tmp.path(), "flood.ilu", FLOOD);
+    for path in selected_paths() {
+        let mut child = build(path, &source).spawn(&[]);
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        BufReader::new(stdout).read_line(&mut first).unwrap();
+        // The read end closes here; every later write fails.
+        assert_eq!(first, "line 1\n", "on path {}", path.name());
+        let out = child.wait_with_output().expect("wait for the program");
+        assert_output(path, &out, "", "", 3);
+    }
+}
+
 #[test]
 fn program_arguments() {
     let tmp = tempfile::tempdir().unwrap();

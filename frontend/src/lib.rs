@@ -36,6 +36,13 @@ pub fn compile_source(file_name: &str, source: &[u8]) -> Result<Module, Vec<Diag
     compile_with_reader(file_name, source, &|path: &str| std::fs::read(path))
 }
 
+/// [`compile_source`] on the calling thread, which must have at least
+/// [`COMPILER_STACK`] bytes of stack: for a caller that starts such a thread
+/// anyway (the CLI runs the program on it next), saving the start of one.
+pub fn compile_source_here(file_name: &str, source: &[u8]) -> Result<Module, Vec<Diagnostic>> {
+    compile_here(file_name, source, &|path: &str| std::fs::read(path))
+}
+
 /// [`compile_source`], reading the files the program `use`s with `read`
 /// (given each file's path: the importer's directory joined with the
 /// `use`d path, normalized lexically).
@@ -133,7 +140,7 @@ fn compile_here(
 /// [`lexer::MAX_NESTING`] levels, but a level's stack frames are large in
 /// debug builds, and callers (test harness threads, fuzzers) may run on
 /// small stacks; a dedicated thread makes the bound independent of them.
-const COMPILER_STACK: usize = 64 << 20;
+pub const COMPILER_STACK: usize = 64 << 20;
 
 /// Run `job` on a thread with [`COMPILER_STACK`] bytes of stack (or here,
 /// if no thread can be started). `None` only if the job did not finish.

@@ -51,41 +51,13 @@ pub fn run(module: &Module, args: Vec<String>, max_depth: u64) -> i32 {
 /// [`run`], writing the program's stdout and stderr to `sinks` (`None`: the
 /// process's own).
 pub fn run_with_io(module: &Module, args: Vec<String>, max_depth: u64, sinks: Sinks) -> i32 {
-    let image = program_image(module);
     std::thread::scope(|scope| {
         // Interpreted calls use no Rust stack, but builtins that call back
         // into ilusm code nest dispatch loops: size the stack as native code's.
         let thread = std::thread::Builder::new()
             .name("ilusm".into())
             .stack_size(stack_size(max_depth))
-            .spawn_scoped(scope, move || {
-                if let Some((out, err)) = sinks {
-                    io::set_sinks(out, err);
-                }
-                let image = Rc::new(image);
-                context::install_program(image.clone());
-                context::set_program_args(args);
-                let status = match load::load(module) {
-                    Err(msg) => {
-                        io::write_err(format!("error: invalid bytecode: {msg}\n").as_bytes());
-                        2
-                    }
-                    Ok(prog) => {
-                        let mut vm = vm::Vm::new(&prog, max_depth);
-                        // The collector scans the native stack from here down.
-                        let run = || vm.call(Value::func(prog.entry), &[]);
-                        match ilusm_runtime::gc::with_stack_base(run) {
-                            Ok(_) => 0,
-                            Err(e) => {
-                                io::write_err(e.render(&image).as_bytes());
-                                1
-                            }
-                        }
-                    }
-                };
-                io::flush_out();
-                status
-            });
+            .spawn_scoped(scope, move || run_here(module, args, max_depth, sinks));
         match thread {
             Ok(t) => t.join().unwrap_or(101),
             Err(e) => {
@@ -94,4 +66,39 @@ pub fn run_with_io(module: &Module, args: Vec<String>, max_depth: u64, sinks: Si
             }
         }
     })
+}
+
+/// [`run_with_io`] on the calling thread, which must have at least
+/// `ilusm_runtime::native::stack_size(max_depth)` bytes of stack and must not
+/// have run a program before (runtime state is per thread). For a caller
+/// that starts such a thread anyway (the CLI compiles on it too), saving the
+/// start of a second one.
+pub fn run_here(module: &Module, args: Vec<String>, max_depth: u64, sinks: Sinks) -> i32 {
+    let image = program_image(module);
+    if let Some((out, err)) = sinks {
+        io::set_sinks(out, err);
+    }
+    let image = Rc::new(image);
+    context::install_program(image.clone());
+    context::set_program_args(args);
+    let status = match load::load(module) {
+        Err(msg) => {
+            io::write_err(format!("error: invalid bytecode: {msg}\n").as_bytes());
+            2
+        }
+        Ok(prog) => {
+            let mut vm = vm::Vm::new(&prog, max_depth);
+            // The collector scans the native stack from here down.
+            let run = || vm.call(Value::func(prog.entry), &[]);
+            match ilusm_runtime::gc::with_stack_base(run) {
+                Ok(_) => 0,
+                Err(e) => {
+                    io::write_err(e.render(&image).as_bytes());
+                    1
+                }
+            }
+        }
+    };
+    io::flush_out();
+    status
 }

@@ -362,6 +362,7 @@ pub unsafe extern "C" fn ilusm_rt_main(
     fn_table: *const NativeFn,
     fn_count: u32,
 ) -> i32 {
+    crate::io::ignore_sigpipe();
     let bytes = if image.is_null() || image_len == 0 {
         &[][..]
     } else {

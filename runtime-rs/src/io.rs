@@ -42,8 +42,21 @@ pub fn set_sinks(out: Box<dyn Write>, err: Box<dyn Write>) {
     }
 }
 
+/// Ignore `SIGPIPE` in this process, as every path's start-up does (the
+/// CLI's `main` and `ilusm_rt_main`; Rust's own start-up, which did it for
+/// the CLI, is not used: it costs a tenth of `ilusm run hello.ilu`). Output
+/// to a closed pipe then fails with an error, which [`write_out`] ignores, and
+/// the program runs on, on every path alike (docs/language.md).
+pub fn ignore_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler
+    // code; nothing else in the process relies on SIGPIPE being delivered.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// Append to stdout (buffered). Write errors (a closed pipe) are ignored:
-/// the program runs on, as a C program with `SIGPIPE` ignored would.
+/// the program runs on (`SIGPIPE` is ignored: [`ignore_sigpipe`]).
 pub fn write_out(bytes: &[u8]) {
     with(|s| {
         let _ = s.out.write_all(bytes);
