@@ -8,9 +8,9 @@
 //! counter in memory made every call and return a store that the next one had to wait for, a
 //! chain of store-to-load forwarding through the whole run. The depth is written to memory
 //! (`ilusm_rt_depth`) only before a runtime call that may call ilusm code (`call` of a value, a
-//! builtin through the dispatcher): a generic entry reads it there as its caller's depth, and
-//! writes it back when its function returns, so that the runtime's next call (a `srt`
-//! comparator called again, say) starts from the same depth.
+//! builtin through the dispatcher, for `try`): a generic entry reads it there as its caller's
+//! depth, and writes it back when its function returns, so that a call through a generic entry
+//! leaves the published depth as it found it, whatever its callees published.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, BlockArg, InstBuilder, Value};
