@@ -104,7 +104,9 @@ enum Emit {
 #[cfg(not(test))]
 #[no_mangle]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    cli_main() as i32
+    // A panic may not unwind out of an `extern "C"` function (it would abort): end with
+    // status 101, as Rust's start-up did, after the panic hook has printed the message.
+    std::panic::catch_unwind(cli_main).map_or(101, i32::from)
 }
 
 /// Test builds keep the harness's start-up and `main`; this one only roots the code below for
