@@ -13,7 +13,8 @@
 //!   operands or indexed get a second body for number or list arguments, picked by one check at
 //!   entry (`specialize.rs`); small
 //!   functions that call nothing are lowered in place of their direct calls (`inline.rs`); each
-//!   function's depth counting and error block live in `lower_frame.rs`; slow paths that rejoin
+//!   function's depth counting and error block live in `lower_frame.rs`; calls of function
+//!   values in `lower_call.rs`; slow paths that rejoin
 //!   hot code call the runtime through `preserve_all` trampolines (`slow_calls.rs`);
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
 //!   `aarch64-unknown-linux-gnu` exporting `main`, which hands the program image and the table of
@@ -42,6 +43,7 @@ mod jit;
 mod link;
 mod lower;
 mod lower_access;
+mod lower_call;
 mod lower_frame;
 mod lower_heap;
 mod lower_ops;

@@ -104,6 +104,23 @@ pub(crate) fn lower_module<M: Module>(
         None
     };
     let mut next_field_site = 0u32;
+    // The table of direct entries, for calls of plain function values (`lower_call.rs`).
+    let calls_values = callees
+        .bodies
+        .iter()
+        .flatten()
+        .any(|(_, i)| matches!(i, Instr::Call(_)));
+    let direct_entries = if calls_values {
+        let callable: Vec<bool> = (0..bc.functions.len())
+            .map(|i| !takes_env[i] && i as u32 != bc.entry)
+            .collect();
+        let arity: Vec<u8> = bc.functions.iter().map(|f| f.arity).collect();
+        Some(crate::lower_call::define_direct_entries(
+            m, &direct, &callable, &arity,
+        )?)
+    } else {
+        None
+    };
 
     let mut ctx = m.make_context();
     let mut fctx = FunctionBuilderContext::new();
@@ -145,6 +162,7 @@ pub(crate) fn lower_module<M: Module>(
                 spill: None,
                 field_caches,
                 field_caches_gv: None,
+                direct_entries,
                 next_field_site,
                 field_sites: HashMap::new(),
                 known: Vec::new(),
@@ -343,6 +361,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// global value naming them in this function; the next site's number (module-wide).
     pub field_caches: Option<DataId>,
     pub field_caches_gv: Option<GlobalValue>,
+    /// The module's table of direct entries, if a function calls values (`lower_call.rs`).
+    pub direct_entries: Option<DataId>,
     pub next_field_site: u32,
     /// The field cache of each field-access instruction of this function, by pc.
     pub field_sites: HashMap<u32, u32>,
@@ -800,18 +820,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.check_error(r, pc);
                 self.stack.push(r);
             }
-            Instr::Call(n) => {
-                let args = self.pop_n(n as usize);
-                let callee = self.pop();
-                let argv = self.spill(&args);
-                let argc = self.b.ins().iconst(types::I32, n as i64);
-                self.publish_depth();
-                let r = self
-                    .call_rt(RtFn::CallValue, &[callee, argv, argc])
-                    .unwrap();
-                self.check_error(r, pc);
-                self.stack.push(r);
-            }
+            Instr::Call(n) => self.lower_call_value(n, pc),
             Instr::CallBuiltin { builtin, argc } => {
                 if !self.inline_builtin(builtin, argc, pc) {
                     let args = self.pop_n(argc as usize);

@@ -410,8 +410,32 @@ fn globals_and_calls_through_values() {
     let r = Run::new(&m);
     assert_eq!(r.call(0, &[]), ERROR);
     LOG.with(|l| assert_eq!(l.borrow().printed, vec![vec![n(81.0)]]));
-    assert_eq!(calls(), vec!["rt_call_value", "rt_undefined_global"]);
+    // A plain function value called with its arity goes straight to its direct entry.
+    assert_eq!(calls(), vec!["rt_undefined_global"]);
     assert_eq!(trace(), vec![(0, 25)], "the get_global at pc 25");
+}
+
+#[test]
+fn calls_of_values_the_fast_path_does_not_take() {
+    // g() = (push_func f; push 0; push 0; call 2; ret), f has one parameter;
+    // h() = (push 0; push 0; call 1; ret): a number is not a function.
+    let main = func("<main>", 0, 0, &[I(Halt)]);
+    let f = func("f", 1, 1, &[I(GetLocal(0)), I(Ret)]);
+    let g = func(
+        "g",
+        0,
+        0,
+        &[I(PushFunc(1)), I(Push(0)), I(Push(0)), I(Call(2)), I(Ret)],
+    );
+    let h = func("h", 0, 0, &[I(Push(0)), I(Push(0)), I(Call(1)), I(Ret)]);
+    let m = module(vec![Constant::Num(9.0)], 0, vec![main, f, g, h]);
+    let r = Run::new(&m);
+    // The stub runtime calls the generic entry without checking the arity: f(9) = 9.
+    assert_eq!(r.call(2, &[]), n(9.0));
+    assert_eq!(calls(), vec!["rt_call_value"]);
+    assert_eq!(r.call(3, &[]), ERROR);
+    assert_eq!(calls(), vec!["rt_call_value", "rt_call_value"]);
+    assert_eq!(trace(), vec![(3, 10)], "h's call at pc 10");
 }
 
 #[test]
