@@ -149,6 +149,8 @@ fn execute(command: Command) -> Result<u8, String> {
             let mut words = program.into_iter();
             let file = PathBuf::from(words.next().unwrap_or_default());
             let args: Vec<String> = words.collect();
+            // Read once; an invalid limit is reported after the program loads, as before.
+            let max_depth = max_depth.map_or_else(max_depth_from_env, Ok);
             if jit {
                 let module = load(&file)?;
                 let max_depth = run_settings(max_heap, max_depth)?;
@@ -161,10 +163,8 @@ fn execute(command: Command) -> Result<u8, String> {
             }
             // The interpreter needs a thread with a big stack, and so does the compiler: one
             // thread does both. A second thread (a 64 MiB stack mapped and released, a malloc
-            // arena, a start and an exit) was about 0.5 ms of the 2 ms `ilusm run hello.ilu`.
-            let depth_for_stack = max_depth
-                .or_else(|| max_depth_from_env().ok())
-                .unwrap_or(DEFAULT_MAX_DEPTH);
+            // arena, a start and an exit) was about 0.2 ms of the 2 ms `ilusm run hello.ilu`.
+            let depth_for_stack = *max_depth.as_ref().unwrap_or(&DEFAULT_MAX_DEPTH);
             let stack = ilusm_frontend::COMPILER_STACK
                 .max(ilusm_runtime::native::stack_size(depth_for_stack));
             std::thread::scope(|scope| {
@@ -266,18 +266,16 @@ fn max_depth_from_env() -> Result<u64, String> {
 
 /// The settings of `ilusm run` checked before anything runs, so that a bad value is a usage
 /// error (status 2) rather than a failure mid-program: GC settings from the environment and
-/// `--max-heap` (applied), and the call-depth limit (returned).
-fn run_settings(max_heap: Option<String>, max_depth: Option<u64>) -> Result<u64, String> {
+/// `--max-heap` (applied), and the call-depth limit (`--max-depth` or `ILUSM_MAX_DEPTH`, already
+/// read; returned).
+fn run_settings(max_heap: Option<String>, max_depth: Result<u64, String>) -> Result<u64, String> {
     ilusm_runtime::gc::check_env().map_err(|e| format!("error: {e}"))?;
     if let Some(size) = max_heap {
         let limit = ilusm_runtime::gc::parse_heap_size(&size)
             .map_err(|e| format!("error: --max-heap: {e}"))?;
         ilusm_runtime::gc::set_max_heap(Some(limit));
     }
-    match max_depth {
-        Some(n) => Ok(n),
-        None => max_depth_from_env(),
-    }
+    max_depth
 }
 
 /// Loads a program: `.ilbc` bytecode (a file named `*.ilbc`, or any file
