@@ -48,6 +48,10 @@ impl Bin {
         })
     }
 
+    fn is_arithmetic(self) -> bool {
+        !self.is_comparison()
+    }
+
     fn is_comparison(self) -> bool {
         matches!(
             self,
@@ -64,21 +68,59 @@ pub(crate) fn fast(op: Bin, a: Value, b: Value) -> Option<Value> {
     if !(a.is_number() && b.is_number()) {
         return None;
     }
-    let (x, y) = (a.to_f64_unchecked(), b.to_f64_unchecked());
+    numbers(op, a.to_f64_unchecked(), b.to_f64_unchecked())
+}
+
+/// `x OP2 (y OP1 z)` when all three are numbers and OP1 is arithmetic: what
+/// `fast(op1, y, z)` then `fast(op2, x, _)` give, with one number check of
+/// the operands and none of the intermediate result.
+#[inline(always)]
+pub(crate) fn fast2(op1: Bin, op2: Bin, x: Value, y: Value, z: Value) -> Option<Value> {
+    if !(x.is_number() && y.is_number() && z.is_number()) {
+        return None;
+    }
+    let r = arith(op1, y.to_f64_unchecked(), z.to_f64_unchecked())?;
+    let x = x.to_f64_unchecked();
+    numbers(op2, x, r)
+}
+
+/// `fast2` with `add` as OP2, for the ops that fix it when fused
+/// ([`Op::AccAddLocalConst`]): no dispatch on OP2 at all. (A test of OP2 in
+/// `fast2` does not give this: the compiler folds it into the jump table.)
+#[inline(always)]
+pub(crate) fn fast_add2(op1: Bin, x: Value, y: Value, z: Value) -> Option<Value> {
+    if !(x.is_number() && y.is_number() && z.is_number()) {
+        return None;
+    }
+    let r = arith(op1, y.to_f64_unchecked(), z.to_f64_unchecked())?;
+    Some(Value::from_f64(x.to_f64_unchecked() + r))
+}
+
+/// `x OP y` for two numbers: `None` for `/` and `%` by zero.
+#[inline(always)]
+fn numbers(op: Bin, x: f64, y: f64) -> Option<Value> {
     Some(match op {
-        Bin::Add => Value::from_f64(x + y),
-        Bin::Sub => Value::from_f64(x - y),
-        Bin::Mul => Value::from_f64(x * y),
-        Bin::Div if y != 0.0 => Value::from_f64(x / y),
-        Bin::Div => return None,
-        Bin::Mod if y != 0.0 => Value::from_f64(fmod(x, y)),
-        Bin::Mod => return None,
         Bin::Eq => Value::from_bool(x == y),
         Bin::Ne => Value::from_bool(x != y),
         Bin::Lt => Value::from_bool(x < y),
         Bin::Le => Value::from_bool(x <= y),
         Bin::Gt => Value::from_bool(x > y),
         Bin::Ge => Value::from_bool(x >= y),
+        _ => Value::from_f64(arith(op, x, y)?),
+    })
+}
+
+/// `x OP y` for two numbers and an arithmetic `op`: `None` for a comparison,
+/// and for `/` and `%` by zero.
+#[inline(always)]
+fn arith(op: Bin, x: f64, y: f64) -> Option<f64> {
+    Some(match op {
+        Bin::Add => x + y,
+        Bin::Sub => x - y,
+        Bin::Mul => x * y,
+        Bin::Div if y != 0.0 => x / y,
+        Bin::Mod if y != 0.0 => fmod(x, y),
+        _ => return None,
     })
 }
 
@@ -124,6 +166,8 @@ pub(crate) fn fuse(ops: &mut [Op]) {
     let at = |i: usize| original.get(i).copied();
     let bin_at = |i: usize| original.get(i).and_then(Bin::of);
     let cmp_at = |i: usize| bin_at(i).filter(|b| b.is_comparison());
+    // The first op of a fused pair (`fast2`) must be arithmetic.
+    let arith_at = |i: usize| bin_at(i).filter(|b| b.is_arithmetic());
     // `jump_if t` / `jump_if_not t` at i: (the jump's sense, t).
     let cond_jump_at = |i: usize| match at(i) {
         Some(Op::JumpIf(t)) => Some((true, t)),
@@ -138,7 +182,7 @@ pub(crate) fn fuse(ops: &mut [Op]) {
         let fused = match (at(i), at(i + 1)) {
             _ if fuse_long(&original, i).is_some() => fuse_long(&original, i),
             (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
-                if bin_at(i + 2).is_some()
+                if arith_at(i + 2).is_some()
                     && bin_at(i + 3).is_some()
                     && set_local_at(i + 4).is_some() =>
             {
@@ -150,7 +194,7 @@ pub(crate) fn fuse(ops: &mut [Op]) {
             }
             (Some(Op::GetLocal(b)), Some(Op::Push(k)))
                 if k.is_number()
-                    && bin_at(i + 2).is_some()
+                    && arith_at(i + 2).is_some()
                     && bin_at(i + 3).is_some()
                     && set_local_at(i + 4).is_some() =>
             {
@@ -161,7 +205,7 @@ pub(crate) fn fuse(ops: &mut [Op]) {
                 set_local_at(i + 4).map(|d| Op::LocalConstBinSet(op1, op2, b, d, k))
             }
             (Some(Op::GetLocal(b)), Some(Op::GetLocal(c)))
-                if bin_at(i + 2).is_some() && bin_at(i + 3).is_some() =>
+                if arith_at(i + 2).is_some() && bin_at(i + 3).is_some() =>
             {
                 let (op1, op2) = (
                     bin_at(i + 2).unwrap_or(Bin::Add),
@@ -214,10 +258,11 @@ pub(crate) fn fuse(ops: &mut [Op]) {
                 (Some(bin), None) => Some(Op::TopLocal(bin, x)),
                 _ => None,
             },
-            // push k; OP with a number k
-            (Some(Op::Push(k)), _) if k.is_number() => {
-                bin_at(i + 1).map(|bin| Op::TopConst(bin, k))
-            }
+            // push k; OP1 [; OP2] with a number k
+            (Some(Op::Push(k)), _) if k.is_number() => match (arith_at(i + 1), bin_at(i + 2)) {
+                (Some(op1), Some(op2)) => Some(Op::TopConstBin(op1, op2, k)),
+                _ => bin_at(i + 1).map(|bin| Op::TopConst(bin, k)),
+            },
             _ => match (bin_at(i), cond_jump_at(i + 1), at(i + 1)) {
                 // COMPARE; jump_if(_not) t
                 (Some(bin), Some((when, t)), _) if bin.is_comparison() => {
@@ -242,7 +287,8 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
     use Op::*;
     let rest = &original[i..];
     let bin = |k: usize| rest.get(k).and_then(Bin::of);
-    let bins = |k: usize| Some((bin(k)?, bin(k + 1)?));
+    // An arithmetic op and any op (the pair `fast2` does).
+    let bins = |k: usize| Some((bin(k).filter(|b| b.is_arithmetic())?, bin(k + 1)?));
     let short = |t: u32| u16::try_from(t).ok();
     match *rest {
         // The step of a range loop `v <- a..b`.
@@ -259,11 +305,17 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
         }
         // s = s OP2 (b OP1 k)
         [GetLocal(s), GetLocal(b), Push(k), _, _, SetLocal(d), ..] if s == d && k.is_number() => {
-            bins(3).map(|(op1, op2)| AccLocalConst(op1, op2, s, b, k))
+            bins(3).map(|(op1, op2)| match op2 {
+                Bin::Add => AccAddLocalConst(op1, s, b, k),
+                _ => AccLocalConst(op1, op2, s, b, k),
+            })
         }
         // s = s OP2 (b OP1 c)
         [GetLocal(s), GetLocal(b), GetLocal(c), _, _, SetLocal(d), ..] if s == d => {
-            bins(3).map(|(op1, op2)| AccLocalLocal(op1, op2, s, b, c))
+            bins(3).map(|(op1, op2)| match op2 {
+                Bin::Add => AccAddLocalLocal(op1, s, b, c),
+                _ => AccLocalLocal(op1, op2, s, b, c),
+            })
         }
         // d = a OP b; jump t
         [GetLocal(a), GetLocal(b), _, SetLocal(d), Jump(t), ..] => {
@@ -275,6 +327,8 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
         }
         // Calls and returns.
         [GetLocal(a), GetLocal(b), CallDirect(f, 2), ..] => Some(LocalLocalCall(a, b, f)),
+        [GetLocal(f), GetLocal(a), Call(1), ..] => Some(CallLocals1(f, a)),
+        [GetLocal(f), GetLocal(a), GetLocal(b), Call(2), ..] => Some(CallLocals2(f, a, b)),
         [GetLocal(a), Push(k), _, CallDirect(f, 1), ..] if k.is_number() => {
             bin(2).map(|op| LocalConstCall(op, a, f, k))
         }
@@ -294,6 +348,8 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
         }
         // d = xs[i]
         [GetLocal(xs), GetLocal(i), Index, SetLocal(d), ..] => Some(IndexLocalsSet(xs, i, d)),
+        // top OP xs[i]
+        [GetLocal(xs), GetLocal(i), Index, _, ..] => bin(3).map(|op| IndexLocalsBin(op, xs, i)),
         _ => None,
     }
 }

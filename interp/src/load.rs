@@ -109,6 +109,9 @@ pub(crate) enum Op {
     TopLocalSet(Bin, u16, u16),
     /// `push k; OP` with a number k.
     TopConst(Bin, Value),
+    /// `push k; OP1; OP2` with a number k and an arithmetic OP1: `x OP2 (y
+    /// OP1 k)` for the two values on top (`(i + j) * (i + j + 1)`).
+    TopConstBin(Bin, Bin, Value),
     /// `OP; set_field k` (cache slot, name as in `SetField`).
     BinSetField(Bin, u32, Value),
     /// The step of a range loop: `get_local i; get_local end; eq; jump_if
@@ -124,6 +127,11 @@ pub(crate) enum Op {
     AccLocalConst(Bin, Bin, u16, u16, Value),
     /// `get_local s; get_local b; get_local c; OP1; OP2; set_local s`.
     AccLocalLocal(Bin, Bin, u16, u16, u16),
+    /// `AccLocalConst` with `add` as OP2 (`s = s + b OP1 k`, the commonest
+    /// accumulation), which then needs no dispatch on OP2.
+    AccAddLocalConst(Bin, u16, u16, Value),
+    /// `AccLocalLocal` with `add` as OP2.
+    AccAddLocalLocal(Bin, u16, u16, u16),
     /// `get_local a; get_local b; OP; set_local d; jump t`.
     LocalLocalSetJump(Bin, u16, u16, u16, u32),
     /// `get_local a; push k; OP; set_local d; jump t` with a number k
@@ -134,6 +142,13 @@ pub(crate) enum Op {
     ListLoopTest(u16, u16, u32),
     /// `get_local xs; get_local i; index; set_local d`.
     IndexLocalsSet(u16, u16, u16),
+    /// `get_local f; get_local a; call 1` (`f(x)` of a function value).
+    CallLocals1(u16, u16),
+    /// `get_local f; get_local a; get_local b; call 2`.
+    CallLocals2(u16, u16, u16),
+    /// `get_local xs; get_local i; index; OP`: the stack top OP `xs[i]`
+    /// (`s + a(i, j) * v[j]`).
+    IndexLocalsBin(Bin, u16, u16),
     /// `get_local b; get_local c; OP1; OP2`: `top OP2 (b OP1 c)`.
     TopLocalLocal(Bin, Bin, u16, u16),
     /// `get_local a; get_local a; get_field k` (the object of an update

@@ -176,12 +176,28 @@ impl<'p> Vm<'p> {
         macro_rules! fused_bin_set {
             ($op1:expr, $op2:expr, $y:expr, $z:expr, $d:expr) => {{
                 let x = peek!(0);
-                let fast = |y, z| fuse::fast($op1, y, z).and_then(|r| fuse::fast($op2, x, r));
+                let fast = |y, z| fuse::fast2($op1, $op2, x, y, z);
                 two!($y, $z, fast, |r| {
                     drop_n!(1);
                     set_local!($d, r);
                     ip = ip.wrapping_add(4);
                 })
+            }};
+        }
+        // A fused accumulation `s = s OP2 (...)` (`AccLocalConst` and its
+        // kin): `$fast` of the accumulator `$acc`, which skips the five
+        // covered ops when it is Some; otherwise the accumulator is pushed
+        // and the covered ops from the second on do the general case.
+        macro_rules! accumulate {
+            ($s:expr, |$acc:ident| $fast:expr) => {{
+                let $acc = local!($s);
+                match $fast {
+                    Some(r) => {
+                        set_local!($s, r);
+                        ip = ip.wrapping_add(5);
+                    }
+                    None => push!($acc),
+                }
             }};
         }
         // Enter function `f` (run as `$closure`, or nil), whose arguments
@@ -215,6 +231,40 @@ impl<'p> Vm<'p> {
                 code = func.ops.as_ptr();
                 ip = code;
                 closure = callee_closure;
+            }};
+        }
+        // Call the value below the top `$argc` arguments (a function, a
+        // closure or a builtin), as `call argc` does; `ip` is already the
+        // return point.
+        macro_rules! call_value {
+            ($argc:expr) => {{
+                let argc: u8 = $argc;
+                let at = depth!() - argc as usize - 1;
+                let callee = peek!(argc as usize);
+                let target = match callee.as_func() {
+                    Some(f) => Some((f, Value::NIL)),
+                    None => heap::closure(callee).map(|c| (c.func(), callee)),
+                };
+                if let Some((f, callee_closure)) = target {
+                    let callee_fn = &prog.funcs[f as usize];
+                    if callee_fn.arity != argc {
+                        throw!(arity_error(
+                            &callee_fn.name,
+                            callee_fn.arity as u32,
+                            argc as usize
+                        ));
+                    }
+                    if self.frames.len() as u64 > max_depth {
+                        throw!(stack_overflow(max_depth));
+                    }
+                    enter!(f, at, callee_closure);
+                } else if let Some(id) = callee.as_builtin() {
+                    // The result replaces the callee.
+                    let v = builtin!(id, at + 1);
+                    *top!() = v;
+                } else {
+                    throw!(RtError::new(format!("cannot call {}", type_name(callee))));
+                }
             }};
         }
         // Enter function `f`, whose `argc` arguments are on the stack.
@@ -408,6 +458,27 @@ impl<'p> Vm<'p> {
                     push!(v);
                     ip = ip.wrapping_add(2);
                 }),
+                Op::IndexLocalsBin(bin, a, b) => {
+                    let (xs, i) = (local!(a), local!(b));
+                    match list_get(xs, i) {
+                        Some(v) => match fuse::fast(bin, peek!(0), v) {
+                            Some(r) => {
+                                *top!() = r;
+                                ip = ip.wrapping_add(3);
+                            }
+                            // The element is the operator's operand: continue at OP.
+                            None => {
+                                push!(v);
+                                ip = ip.wrapping_add(2);
+                            }
+                        },
+                        None => {
+                            push!(xs);
+                            push!(i);
+                            ip = ip.wrapping_add(1);
+                        }
+                    }
+                }
                 Op::SetIndexLocals(a, b, c) => {
                     let v = local!(c);
                     let set = |x, i| list_set(x, i, v).then_some(());
@@ -451,6 +522,17 @@ impl<'p> Vm<'p> {
                         Some(r) => {
                             *t = r;
                             ip = ip.wrapping_add(1);
+                        }
+                        None => push!(k),
+                    }
+                }
+                Op::TopConstBin(op1, op2, k) => {
+                    // The covered `TopConst` (or `push`) does the general case.
+                    match fuse::fast2(op1, op2, peek!(1), peek!(0), k) {
+                        Some(r) => {
+                            drop_n!(1);
+                            *top!() = r;
+                            ip = ip.wrapping_add(2);
                         }
                         None => push!(k),
                     }
@@ -509,25 +591,16 @@ impl<'p> Vm<'p> {
                     }
                 }
                 Op::AccLocalConst(op1, op2, s, b, k) => {
-                    let acc = local!(s);
-                    match fuse::fast(op1, local!(b), k).and_then(|r| fuse::fast(op2, acc, r)) {
-                        Some(r) => {
-                            set_local!(s, r);
-                            ip = ip.wrapping_add(5);
-                        }
-                        None => push!(acc),
-                    }
+                    accumulate!(s, |acc| fuse::fast2(op1, op2, acc, local!(b), k))
                 }
                 Op::AccLocalLocal(op1, op2, s, b, c) => {
-                    let acc = local!(s);
-                    let r1 = fuse::fast(op1, local!(b), local!(c));
-                    match r1.and_then(|r| fuse::fast(op2, acc, r)) {
-                        Some(r) => {
-                            set_local!(s, r);
-                            ip = ip.wrapping_add(5);
-                        }
-                        None => push!(acc),
-                    }
+                    accumulate!(s, |acc| fuse::fast2(op1, op2, acc, local!(b), local!(c)))
+                }
+                Op::AccAddLocalConst(op1, s, b, k) => {
+                    accumulate!(s, |acc| fuse::fast_add2(op1, acc, local!(b), k))
+                }
+                Op::AccAddLocalLocal(op1, s, b, c) => {
+                    accumulate!(s, |acc| fuse::fast_add2(op1, acc, local!(b), local!(c)))
                 }
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
@@ -557,7 +630,7 @@ impl<'p> Vm<'p> {
                 }),
                 Op::TopLocalLocal(op1, op2, b, c) => {
                     let x = *top!();
-                    let fast = |y, z| fuse::fast(op2, x, fuse::fast(op1, y, z)?);
+                    let fast = |y, z| fuse::fast2(op1, op2, x, y, z);
                     two!(local!(b), local!(c), fast, |r| {
                         *top!() = r;
                         ip = ip.wrapping_add(3);
@@ -616,33 +689,19 @@ impl<'p> Vm<'p> {
                     };
                     ret!(r)
                 }
-                Op::Call(argc) => {
-                    let at = depth!() - argc as usize - 1;
-                    let callee = peek!(argc as usize);
-                    let target = match callee.as_func() {
-                        Some(f) => Some((f, Value::NIL)),
-                        None => heap::closure(callee).map(|c| (c.func(), callee)),
-                    };
-                    if let Some((f, callee_closure)) = target {
-                        let callee_fn = &prog.funcs[f as usize];
-                        if callee_fn.arity != argc {
-                            throw!(arity_error(
-                                &callee_fn.name,
-                                callee_fn.arity as u32,
-                                argc as usize
-                            ));
-                        }
-                        if self.frames.len() as u64 > max_depth {
-                            throw!(stack_overflow(max_depth));
-                        }
-                        enter!(f, at, callee_closure);
-                    } else if let Some(id) = callee.as_builtin() {
-                        // The result replaces the callee.
-                        let v = builtin!(id, at + 1);
-                        *top!() = v;
-                    } else {
-                        throw!(RtError::new(format!("cannot call {}", type_name(callee))));
-                    }
+                Op::Call(argc) => call_value!(argc),
+                Op::CallLocals1(f, a) => {
+                    push!(local!(f));
+                    push!(local!(a));
+                    ip = ip.wrapping_add(2);
+                    call_value!(1)
+                }
+                Op::CallLocals2(f, a, b) => {
+                    push!(local!(f));
+                    push!(local!(a));
+                    push!(local!(b));
+                    ip = ip.wrapping_add(3);
+                    call_value!(2)
                 }
                 Op::CallBuiltin(id, argc) => {
                     let v = builtin!(id, depth!() - argc as usize);
