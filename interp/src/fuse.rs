@@ -71,6 +71,26 @@ pub(crate) fn fast(op: Bin, a: Value, b: Value) -> Option<Value> {
     numbers(op, a.to_f64_unchecked(), b.to_f64_unchecked())
 }
 
+/// `a OP b` for a comparison OP when both are numbers, as a flag for a
+/// fused conditional jump (no boolean value made and tested). `None`: take
+/// the general case.
+#[inline(always)]
+pub(crate) fn test(op: Bin, a: Value, b: Value) -> Option<bool> {
+    if !(a.is_number() && b.is_number()) {
+        return None;
+    }
+    let (x, y) = (a.to_f64_unchecked(), b.to_f64_unchecked());
+    Some(match op {
+        Bin::Eq => x == y,
+        Bin::Ne => x != y,
+        Bin::Lt => x < y,
+        Bin::Le => x <= y,
+        Bin::Gt => x > y,
+        Bin::Ge => x >= y,
+        _ => return None,
+    })
+}
+
 /// `x OP2 (y OP1 z)` when all three are numbers and OP1 is arithmetic: what
 /// `fast(op1, y, z)` then `fast(op2, x, _)` give, with one number check of
 /// the operands and none of the intermediate result.

@@ -99,6 +99,12 @@ impl<'p> Vm<'p> {
                 }
             }};
         }
+        // The inline cache of field-access site `c`. SAFETY: the loader
+        // numbers the sites of a program from 0 and makes one cache per
+        // site, so `c` is in bounds (the check was two instructions of every
+        // field access).
+        #[rustfmt::skip]
+        macro_rules! cache { ($c:expr) => { unsafe { caches.get_unchecked($c as usize) } }; }
         // Locals and the operand stack. SAFETY (all of them): see above.
         #[rustfmt::skip]
         macro_rules! local { ($l:expr) => { unsafe { ptrs.local($l) } }; }
@@ -403,11 +409,11 @@ impl<'p> Vm<'p> {
                 Op::CompareJump(bin, when, t) => {
                     let b = pop!();
                     let a = pop!();
-                    let r = match fuse::fast(bin, a, b) {
+                    let r = match fuse::test(bin, a, b) {
                         Some(r) => r,
-                        None => tri!(fuse::general(bin, a, b)),
+                        None => truthy!(tri!(fuse::general(bin, a, b))),
                     };
-                    if truthy!(r) == when {
+                    if r == when {
                         ip = code.wrapping_add(t as usize);
                     } else {
                         ip = ip.wrapping_add(1);
@@ -437,8 +443,8 @@ impl<'p> Vm<'p> {
                     })
                 }
                 Op::LocalLocalJump(bin, when, a, b, t) => {
-                    two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
-                        ip = if (r == Value::TRUE) == when {
+                    two!(local!(a), local!(b), |x, y| fuse::test(bin, x, y), |r| {
+                        ip = if r == when {
                             code.wrapping_add(t as usize)
                         } else {
                             ip.wrapping_add(3)
@@ -446,8 +452,8 @@ impl<'p> Vm<'p> {
                     })
                 }
                 Op::LocalConstJump(bin, when, a, t, k) => {
-                    two!(local!(a), k, |x, y| fuse::fast(bin, x, y), |r| {
-                        ip = if (r == Value::TRUE) == when {
+                    two!(local!(a), k, |x, y| fuse::test(bin, x, y), |r| {
+                        ip = if r == when {
                             code.wrapping_add(t as usize)
                         } else {
                             ip.wrapping_add(3)
@@ -545,7 +551,7 @@ impl<'p> Vm<'p> {
                         Some(r) => r,
                         None => tri!(fuse::general(bin, a, b)),
                     };
-                    if field_set(peek!(2), key, r, &caches[c as usize]) {
+                    if field_set(peek!(2), key, r, cache!(c)) {
                         drop_n!(3);
                         ip = ip.wrapping_add(1);
                     } else {
@@ -641,7 +647,7 @@ impl<'p> Vm<'p> {
                     // when the hit path below does not apply.
                     let x = local!(a);
                     push!(x);
-                    if let Some(v) = field_get(x, key, &caches[c as usize]) {
+                    if let Some(v) = field_get(x, key, cache!(c)) {
                         push!(v);
                         ip = ip.wrapping_add(2);
                     }
@@ -751,7 +757,7 @@ impl<'p> Vm<'p> {
                     }
                 }
                 Op::GetField(c, key) => {
-                    let hint = &caches[c as usize];
+                    let hint = cache!(c);
                     let a = *top!();
                     *top!() = match field_get(a, key, hint) {
                         Some(v) => v,
@@ -761,14 +767,14 @@ impl<'p> Vm<'p> {
                 Op::SetField(c, key) => {
                     let v = pop!();
                     let a = pop!();
-                    let hint = &caches[c as usize];
+                    let hint = cache!(c);
                     if !field_set(a, key, v, hint) {
                         tri!(containers::set_field_cached(a, key, v, hint));
                     }
                 }
                 Op::LocalGetField(a, c, key) => {
                     let x = local!(a);
-                    let hint = &caches[c as usize];
+                    let hint = cache!(c);
                     let v = match field_get(x, key, hint) {
                         Some(v) => Some(v),
                         None => {
