@@ -25,13 +25,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ILUSM: &str = env!("CARGO_BIN_EXE_ilusm");
-const AARCH64_TRIPLE: &str = "aarch64-unknown-linux-gnu";
-const QEMU: &str = "qemu-aarch64";
-const CROSS_GCC: &str = "aarch64-linux-gnu-gcc";
-const QEMU_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+mod support;
 
-/// Variables removed from every command's environment (the tests set what they need).
+use support::{aot_command, exe_command, run_command, selected_paths_for, ExecPath};
+
 const SCRUBBED: [&str; 6] = [
     "ILUSM_MAX_HEAP",
     "ILUSM_GC_STRESS",
@@ -46,86 +43,13 @@ const MAX_RSS_KB: u64 = 100_000;
 
 const GIB: u64 = 1 << 30;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ExecPath {
-    Interp,
-    Jit,
-    Aot,
-    AotAarch64,
-}
-
-impl ExecPath {
-    const ALL: [ExecPath; 4] = [
-        ExecPath::Interp,
-        ExecPath::Jit,
-        ExecPath::Aot,
-        ExecPath::AotAarch64,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            ExecPath::Interp => "interp",
-            ExecPath::Jit => "jit",
-            ExecPath::Aot => "aot",
-            ExecPath::AotAarch64 => "aot-aarch64",
-        }
-    }
-}
-
 fn tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(dir.join(tool))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
-}
-
-/// The paths selected by `ILUSM_PATHS` (default: all); aarch64 is dropped with a notice when its
-/// tools are missing, unless `ILUSM_REQUIRE_AARCH64` is set.
+/// The paths selected by `ILUSM_PATHS` (`tests/support`).
 fn paths() -> Vec<ExecPath> {
-    let mut paths: Vec<ExecPath> = match std::env::var("ILUSM_PATHS") {
-        Ok(list) if !list.trim().is_empty() => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                ExecPath::ALL
-                    .into_iter()
-                    .find(|p| p.name() == s)
-                    .unwrap_or_else(|| panic!("ILUSM_PATHS: unknown path {s:?}"))
-            })
-            .collect(),
-        _ => ExecPath::ALL.to_vec(),
-    };
-    if paths.contains(&ExecPath::AotAarch64) {
-        let missing: Vec<&str> = [QEMU, CROSS_GCC]
-            .into_iter()
-            .filter(|t| !on_path(t))
-            .collect();
-        if !missing.is_empty() {
-            assert!(
-                !env_flag("ILUSM_REQUIRE_AARCH64"),
-                "ILUSM_REQUIRE_AARCH64 is set but {} not on PATH; run scripts/setup",
-                missing.join(" and ")
-            );
-            eprintln!(
-                "!!! gc: SKIPPING the aot-aarch64 path: {} not found on PATH (run scripts/setup)",
-                missing.join(" and ")
-            );
-            paths.retain(|p| *p != ExecPath::AotAarch64);
-        }
-    }
-    paths
+    selected_paths_for("gc")
 }
 
 fn timeout() -> Duration {
@@ -281,13 +205,7 @@ impl Target {
             ExecPath::Aot | ExecPath::AotAarch64 => {
                 let stem = program.file_stem().unwrap().to_string_lossy();
                 let exe = workdir.join(format!("{stem}-{}", path.name()));
-                let mut aot = Command::new(ILUSM);
-                aot.arg("aot");
-                if path == ExecPath::AotAarch64 {
-                    aot.arg("--target").arg(AARCH64_TRIPLE);
-                }
-                aot.arg(program).arg("-o").arg(&exe);
-                let built = run(aot, &[]);
+                let built = run(aot_command(path, program, &exe), &[]);
                 assert!(
                     built.code == Some(0) && exe.is_file(),
                     "AOT compilation failed: {}",
@@ -305,25 +223,11 @@ impl Target {
 
     /// The command; `run_args` go after `ilusm run` (interpreter and JIT only).
     fn command(&self, run_args: &[&str]) -> Command {
-        match (&self.exe, self.path) {
-            (None, path) => {
-                let mut cmd = Command::new(ILUSM);
-                cmd.arg("run");
-                if path == ExecPath::Jit {
-                    cmd.arg("--jit");
-                }
-                cmd.args(run_args).arg(&self.program);
-                cmd
-            }
-            (Some(exe), path) => {
+        match &self.exe {
+            None => run_command(self.path, run_args, &self.program),
+            Some(exe) => {
                 assert!(run_args.is_empty(), "run arguments on an AOT path");
-                if path == ExecPath::AotAarch64 {
-                    let mut cmd = Command::new(QEMU);
-                    cmd.arg("-L").arg(QEMU_SYSROOT).arg(exe);
-                    cmd
-                } else {
-                    Command::new(exe)
-                }
+                exe_command(self.path, exe)
             }
         }
     }

@@ -32,41 +32,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ILUSM: &str = env!("CARGO_BIN_EXE_ilusm");
-const AARCH64_TRIPLE: &str = "aarch64-unknown-linux-gnu";
-const QEMU: &str = "qemu-aarch64";
-const CROSS_GCC: &str = "aarch64-linux-gnu-gcc";
-const QEMU_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+mod support;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ExecPath {
-    Interp,
-    Jit,
-    Aot,
-    AotAarch64,
-}
-
-impl ExecPath {
-    const ALL: [ExecPath; 4] = [
-        ExecPath::Interp,
-        ExecPath::Jit,
-        ExecPath::Aot,
-        ExecPath::AotAarch64,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            ExecPath::Interp => "interp",
-            ExecPath::Jit => "jit",
-            ExecPath::Aot => "aot",
-            ExecPath::AotAarch64 => "aot-aarch64",
-        }
-    }
-
-    fn parse(s: &str) -> Option<ExecPath> {
-        ExecPath::ALL.into_iter().find(|p| p.name() == s)
-    }
-}
+use support::{aot_command, exe_command, run_command, selected_paths_for, ExecPath, ILUSM};
 
 /// What one run produced (or what a golden file set expects).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,68 +90,6 @@ fn max_consecutive_timeouts() -> usize {
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
         .unwrap_or(5)
-}
-
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn on_path(tool: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| {
-        let candidate = dir.join(tool);
-        candidate.is_file()
-            && std::fs::metadata(&candidate).is_ok_and(|m| {
-                use std::os::unix::fs::PermissionsExt;
-                m.permissions().mode() & 0o111 != 0
-            })
-    })
-}
-
-/// The selected paths. A missing aarch64 toolchain drops that path (loudly) unless
-/// `ILUSM_REQUIRE_AARCH64` is set, in which case it is an immediate failure.
-fn selected_paths() -> Vec<ExecPath> {
-    let mut paths = Vec::new();
-    match std::env::var("ILUSM_PATHS") {
-        Ok(list) if !list.trim().is_empty() => {
-            for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                match ExecPath::parse(item) {
-                    Some(p) if !paths.contains(&p) => paths.push(p),
-                    Some(_) => {}
-                    None => panic!(
-                        "ILUSM_PATHS: unknown path {item:?} (known: interp, jit, aot, aot-aarch64)"
-                    ),
-                }
-            }
-        }
-        _ => paths.extend(ExecPath::ALL),
-    }
-    if paths.contains(&ExecPath::AotAarch64) {
-        let missing: Vec<&str> = [QEMU, CROSS_GCC]
-            .into_iter()
-            .filter(|t| !on_path(t))
-            .collect();
-        if !missing.is_empty() {
-            if env_flag("ILUSM_REQUIRE_AARCH64") {
-                panic!(
-                    "ILUSM_REQUIRE_AARCH64 is set but {} not on PATH; run scripts/setup",
-                    missing.join(" and ")
-                );
-            }
-            let bar = "!".repeat(78);
-            eprintln!("{bar}");
-            eprintln!(
-                "!!! golden: SKIPPING the aot-aarch64 path: {} not found on PATH.",
-                missing.join(" and ")
-            );
-            eprintln!("!!! Run scripts/setup to install them (CI sets ILUSM_REQUIRE_AARCH64=1).");
-            eprintln!("{bar}");
-            paths.retain(|p| *p != ExecPath::AotAarch64);
-        }
-    }
-    paths
 }
 
 fn read_optional(path: &Path) -> Option<Vec<u8>> {
@@ -423,12 +329,8 @@ fn run_job(
     };
     match job.path {
         ExecPath::Interp | ExecPath::Jit => {
-            let mut cmd = Command::new(ILUSM);
-            cmd.current_dir(&cwd).arg("run");
-            if job.path == ExecPath::Jit {
-                cmd.arg("--jit");
-            }
-            cmd.arg(&rel);
+            let mut cmd = run_command(job.path, &[], Path::new(&rel));
+            cmd.current_dir(&cwd);
             run_with_env(cmd, limit, env).map_err(|e| describe("ilusm run", e))
         }
         ExecPath::Aot | ExecPath::AotAarch64 => {
@@ -438,12 +340,8 @@ fn run_job(
                 job.program.name,
                 job.path.name()
             ));
-            let mut cmd = Command::new(ILUSM);
-            cmd.current_dir(&cwd).arg("aot");
-            if job.path == ExecPath::AotAarch64 {
-                cmd.arg("--target").arg(AARCH64_TRIPLE);
-            }
-            cmd.arg(&rel).arg("-o").arg(&exe);
+            let mut cmd = aot_command(job.path, Path::new(&rel), &exe);
+            cmd.current_dir(&cwd);
             let built = run_with_env(cmd, limit, env).map_err(|e| describe("ilusm aot", e))?;
             if built.code != Some(0) {
                 // A compile error (or a crash) of the AOT step: its output is what is compared.
@@ -459,14 +357,7 @@ fn run_job(
                     ),
                 });
             }
-            let cmd = if job.path == ExecPath::AotAarch64 {
-                let mut c = Command::new(QEMU);
-                c.arg("-L").arg(QEMU_SYSROOT).arg(&exe);
-                c
-            } else {
-                Command::new(&exe)
-            };
-            let mut cmd = cmd;
+            let mut cmd = exe_command(job.path, &exe);
             cmd.current_dir(&cwd);
             let result =
                 run_with_env(cmd, limit, env).map_err(|e| describe("running the executable", e));
@@ -664,7 +555,7 @@ fn run_corpus(label: &str, env: &[(&str, &str)]) {
     env.extend(golden_env());
     let env = Arc::new(env);
     let mut setup_errors = Vec::new();
-    let paths = selected_paths();
+    let paths = selected_paths_for("golden");
     let programs: Vec<Arc<Program>> = load_programs(&mut setup_errors)
         .into_iter()
         .map(Arc::new)

@@ -1,13 +1,19 @@
-//! Running one ilusm program on every execution path from an integration
-//! test: the interpreter (`ilusm run`), the JIT (`ilusm run --jit`), an AOT
-//! executable for the host, and one for aarch64 under qemu. Unlike the
-//! golden harness (which compares files), tests using this build a program
-//! once per path and run it as often as they like, with arguments, extra
-//! environment and a working directory of their choosing.
+//! What the integration tests share about the execution paths: the
+//! interpreter (`ilusm run`), the JIT (`ilusm run --jit`), an AOT executable
+//! for the host, and one for aarch64 under qemu. Which paths run
+//! ([`selected_paths`]), and the commands that compile and run a program on
+//! each ([`aot_command`], [`run_command`], [`exe_command`]), used by the
+//! golden harness, the collector's tests and the host tests alike.
 //!
-//! Paths: all four, or `ILUSM_PATHS` (as for `tests/golden.rs`). Without
-//! `qemu-aarch64` and `aarch64-linux-gnu-gcc` the aarch64 path is skipped
-//! with a notice, unless `ILUSM_REQUIRE_AARCH64` is set (then it fails).
+//! [`Built`] is for tests that build a program once per path and run it as
+//! often as they like, with arguments, extra environment and a working
+//! directory of their choosing (the golden harness compares files instead).
+//!
+//! Paths: all four, or those `ILUSM_PATHS` lists (comma-separated: `interp`,
+//! `jit`, `aot`, `aot-aarch64`; an unknown name is a failure). Without
+//! `qemu-aarch64` and `aarch64-linux-gnu-gcc` on PATH the aarch64 path is
+//! skipped with a notice, unless `ILUSM_REQUIRE_AARCH64` is set (then it
+//! fails).
 
 #![allow(dead_code)]
 
@@ -15,10 +21,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 pub const ILUSM: &str = env!("CARGO_BIN_EXE_ilusm");
-const AARCH64_TRIPLE: &str = "aarch64-unknown-linux-gnu";
-const QEMU: &str = "qemu-aarch64";
-const CROSS_GCC: &str = "aarch64-linux-gnu-gcc";
-const QEMU_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+pub const AARCH64_TRIPLE: &str = "aarch64-unknown-linux-gnu";
+pub const QEMU: &str = "qemu-aarch64";
+pub const CROSS_GCC: &str = "aarch64-linux-gnu-gcc";
+pub const QEMU_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecPath {
@@ -44,35 +50,108 @@ impl ExecPath {
             ExecPath::AotAarch64 => "aot-aarch64",
         }
     }
+
+    pub fn parse(s: &str) -> Option<ExecPath> {
+        ExecPath::ALL.into_iter().find(|p| p.name() == s)
+    }
 }
 
-fn env_flag(name: &str) -> bool {
+/// Whether environment variable `name` is set to something other than empty or `0`.
+pub fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// Whether an executable file `tool` is in a directory of PATH.
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(tool))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
-/// The paths to test on (see the module docs).
-pub fn selected_paths() -> Vec<ExecPath> {
-    let mut paths: Vec<ExecPath> = match std::env::var("ILUSM_PATHS") {
-        Ok(list) if !list.trim().is_empty() => ExecPath::ALL
+/// The paths to test on, each once, in the order `ILUSM_PATHS` lists them
+/// (see the module docs); `harness` names the caller in the skip notice.
+pub fn selected_paths_for(harness: &str) -> Vec<ExecPath> {
+    let mut paths = Vec::new();
+    match std::env::var("ILUSM_PATHS") {
+        Ok(list) if !list.trim().is_empty() => {
+            for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match ExecPath::parse(item) {
+                    Some(p) if !paths.contains(&p) => paths.push(p),
+                    Some(_) => {}
+                    None => panic!(
+                        "ILUSM_PATHS: unknown path {item:?} (known: interp, jit, aot, aot-aarch64)"
+                    ),
+                }
+            }
+        }
+        _ => paths.extend(ExecPath::ALL),
+    }
+    if paths.contains(&ExecPath::AotAarch64) {
+        let missing: Vec<&str> = [QEMU, CROSS_GCC]
             .into_iter()
-            .filter(|p| list.split(',').any(|item| item.trim() == p.name()))
-            .collect(),
-        _ => ExecPath::ALL.to_vec(),
-    };
-    if paths.contains(&ExecPath::AotAarch64) && !(on_path(QEMU) && on_path(CROSS_GCC)) {
-        assert!(
-            !env_flag("ILUSM_REQUIRE_AARCH64"),
-            "ILUSM_REQUIRE_AARCH64 is set but {QEMU} or {CROSS_GCC} is missing; run scripts/setup"
-        );
-        eprintln!("!!! SKIPPING the aot-aarch64 path: {QEMU} or {CROSS_GCC} not on PATH");
-        paths.retain(|p| *p != ExecPath::AotAarch64);
+            .filter(|t| !on_path(t))
+            .collect();
+        if !missing.is_empty() {
+            assert!(
+                !env_flag("ILUSM_REQUIRE_AARCH64"),
+                "ILUSM_REQUIRE_AARCH64 is set but {} not on PATH; run scripts/setup",
+                missing.join(" and ")
+            );
+            let bar = "!".repeat(78);
+            eprintln!("{bar}");
+            eprintln!(
+                "!!! {harness}: SKIPPING the aot-aarch64 path: {} not found on PATH.",
+                missing.join(" and ")
+            );
+            eprintln!("!!! Run scripts/setup to install them (CI sets ILUSM_REQUIRE_AARCH64=1).");
+            eprintln!("{bar}");
+            paths.retain(|p| *p != ExecPath::AotAarch64);
+        }
     }
     paths
+}
+
+/// [`selected_paths_for`] a test of the host functions.
+pub fn selected_paths() -> Vec<ExecPath> {
+    selected_paths_for("host")
+}
+
+/// `ilusm aot [--target aarch64] SOURCE -o EXE` for an AOT `path`.
+pub fn aot_command(path: ExecPath, source: &Path, exe: &Path) -> Command {
+    let mut cmd = Command::new(ILUSM);
+    cmd.arg("aot");
+    if path == ExecPath::AotAarch64 {
+        cmd.arg("--target").arg(AARCH64_TRIPLE);
+    }
+    cmd.arg(source).arg("-o").arg(exe);
+    cmd
+}
+
+/// `ilusm run [--jit] RUN_ARGS SOURCE` for the interpreter or JIT `path`.
+pub fn run_command(path: ExecPath, run_args: &[&str], source: &Path) -> Command {
+    let mut cmd = Command::new(ILUSM);
+    cmd.arg("run");
+    if path == ExecPath::Jit {
+        cmd.arg("--jit");
+    }
+    cmd.args(run_args).arg(source);
+    cmd
+}
+
+/// The command that runs AOT executable `exe` made for `path`: directly, or
+/// under qemu for aarch64.
+pub fn exe_command(path: ExecPath, exe: &Path) -> Command {
+    if path == ExecPath::AotAarch64 {
+        let mut cmd = Command::new(QEMU);
+        cmd.arg("-L").arg(QEMU_SYSROOT).arg(exe);
+        cmd
+    } else {
+        Command::new(exe)
+    }
 }
 
 /// A program made ready to run on one path: the source file for `ilusm
@@ -90,15 +169,7 @@ pub fn build(path: ExecPath, source: &Path) -> Built {
         ExecPath::Interp | ExecPath::Jit => None,
         ExecPath::Aot | ExecPath::AotAarch64 => {
             let exe = source.with_extension(path.name());
-            let mut cmd = Command::new(ILUSM);
-            cmd.arg("aot");
-            if path == ExecPath::AotAarch64 {
-                cmd.arg("--target").arg(AARCH64_TRIPLE);
-            }
-            let out = cmd
-                .arg(source)
-                .arg("-o")
-                .arg(&exe)
+            let out = aot_command(path, source, &exe)
                 .output()
                 .expect("run ilusm aot");
             assert!(
@@ -121,22 +192,9 @@ impl Built {
     /// The command that runs the program with `args`: stdin empty, output
     /// captured, the variables that change results removed.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = match (&self.exe, self.path) {
-            (Some(exe), ExecPath::AotAarch64) => {
-                let mut c = Command::new(QEMU);
-                c.arg("-L").arg(QEMU_SYSROOT).arg(exe);
-                c
-            }
-            (Some(exe), _) => Command::new(exe),
-            (None, path) => {
-                let mut c = Command::new(ILUSM);
-                c.arg("run");
-                if path == ExecPath::Jit {
-                    c.arg("--jit");
-                }
-                c.arg(&self.source);
-                c
-            }
+        let mut cmd = match &self.exe {
+            Some(exe) => exe_command(self.path, exe),
+            None => run_command(self.path, &[], &self.source),
         };
         cmd.args(args)
             .stdin(Stdio::null())
