@@ -147,6 +147,30 @@ impl<'p> Vm<'p> {
                 *top!() = r;
             }};
         }
+        // `==` / `!=`: numbers inline, everything else (never an error) the runtime's.
+        macro_rules! equality {
+            ($op:tt, $slow:path) => {{
+                let b = pop!();
+                let a = *top!();
+                *top!() = if a.is_number() && b.is_number() {
+                    Value::from_bool(a.to_f64_unchecked() $op b.to_f64_unchecked())
+                } else {
+                    sync!();
+                    $slow(a, b)
+                };
+            }};
+        }
+        // `/` / `%`: numbers with a nonzero divisor inline, else the runtime's.
+        macro_rules! divide {
+            ($fast:expr, $slow:path) => {{
+                let b = pop!();
+                let a = *top!();
+                *top!() = match (a.as_f64(), b.as_f64()) {
+                    (Some(x), Some(y)) if y != 0.0 => Value::from_f64($fast(x, y)),
+                    _ => tri!($slow(a, b)),
+                };
+            }};
+        }
         // A fused op whose first two covered ops push `x` and `y` (locals or
         // a constant): `$fast(x, y)` is `Some` on its fast path, whose result
         // `$done` uses; `None`: push both and continue at the covered op
@@ -172,6 +196,19 @@ impl<'p> Vm<'p> {
                 two!($x, $y, |x, y| fuse::fast($bin, x, y), |v| {
                     push!(v);
                     ip = ip.wrapping_add(2);
+                })
+            }};
+        }
+        // A fused `get_local a; get_local b/push k; COMPARE; jump_if(_not) t`
+        // (`when`: the jump's sense) at ip - 1, as `fused_binop!` does it.
+        macro_rules! fused_jump {
+            ($bin:expr, $when:expr, $x:expr, $y:expr, $t:expr) => {{
+                two!($x, $y, |x, y| fuse::test($bin, x, y), |r| {
+                    ip = if r == $when {
+                        code.wrapping_add($t as usize)
+                    } else {
+                        ip.wrapping_add(3)
+                    };
                 })
             }};
         }
@@ -353,22 +390,8 @@ impl<'p> Vm<'p> {
                 Op::Add => arith!(|x, y| x + y, ops::add),
                 Op::Sub => arith!(|x, y| x - y, ops::sub),
                 Op::Mul => arith!(|x, y| x * y, ops::mul),
-                Op::Div => {
-                    let b = pop!();
-                    let a = *top!();
-                    *top!() = match (a.as_f64(), b.as_f64()) {
-                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(x / y),
-                        _ => tri!(ops::div(a, b)),
-                    };
-                }
-                Op::Mod => {
-                    let b = pop!();
-                    let a = *top!();
-                    *top!() = match (a.as_f64(), b.as_f64()) {
-                        (Some(x), Some(y)) if y != 0.0 => Value::from_f64(fuse::fmod(x, y)),
-                        _ => tri!(ops::rem(a, b)),
-                    };
-                }
+                Op::Div => divide!(|x, y| x / y, ops::div),
+                Op::Mod => divide!(fuse::fmod, ops::rem),
                 Op::Neg => {
                     let a = *top!();
                     *top!() = match a.as_f64() {
@@ -380,26 +403,8 @@ impl<'p> Vm<'p> {
                     let t = top!();
                     *t = Value::from_bool(!truthy!(*t));
                 }
-                Op::Eq => {
-                    let b = pop!();
-                    let a = *top!();
-                    *top!() = if a.is_number() && b.is_number() {
-                        Value::from_bool(a.to_f64_unchecked() == b.to_f64_unchecked())
-                    } else {
-                        sync!();
-                        ops::eq(a, b)
-                    };
-                }
-                Op::Ne => {
-                    let b = pop!();
-                    let a = *top!();
-                    *top!() = if a.is_number() && b.is_number() {
-                        Value::from_bool(a.to_f64_unchecked() != b.to_f64_unchecked())
-                    } else {
-                        sync!();
-                        ops::ne(a, b)
-                    };
-                }
+                Op::Eq => equality!(==, ops::eq),
+                Op::Ne => equality!(!=, ops::ne),
                 Op::LocalLocal(bin, a, b) => fused_binop!(bin, local!(a), local!(b)),
                 Op::LocalConst(bin, a, k) => fused_binop!(bin, local!(a), k),
                 Op::MoveLocal(a, b) => {
@@ -443,23 +448,9 @@ impl<'p> Vm<'p> {
                     })
                 }
                 Op::LocalLocalJump(bin, when, a, b, t) => {
-                    two!(local!(a), local!(b), |x, y| fuse::test(bin, x, y), |r| {
-                        ip = if r == when {
-                            code.wrapping_add(t as usize)
-                        } else {
-                            ip.wrapping_add(3)
-                        };
-                    })
+                    fused_jump!(bin, when, local!(a), local!(b), t)
                 }
-                Op::LocalConstJump(bin, when, a, t, k) => {
-                    two!(local!(a), k, |x, y| fuse::test(bin, x, y), |r| {
-                        ip = if r == when {
-                            code.wrapping_add(t as usize)
-                        } else {
-                            ip.wrapping_add(3)
-                        };
-                    })
-                }
+                Op::LocalConstJump(bin, when, a, t, k) => fused_jump!(bin, when, local!(a), k, t),
                 Op::IndexLocals(a, b) => two!(local!(a), local!(b), list_get, |v| {
                     push!(v);
                     ip = ip.wrapping_add(2);
