@@ -12,10 +12,9 @@
 //! each loop invocation runs until the frame it was started for returns.
 //! The VM's state itself is in `state.rs`.
 
-use ilusm_runtime::error::{arity_error, stack_overflow, undefined_name};
-use ilusm_runtime::print::type_name;
-use ilusm_runtime::{containers, heap};
-use ilusm_runtime::{ops, RtError, RtResult, Value};
+use ilusm_runtime::containers;
+use ilusm_runtime::error::{stack_overflow, undefined_name};
+use ilusm_runtime::{ops, RtResult, Value};
 
 use crate::fast::{field_get, field_set, list_get, list_len, list_set};
 use crate::fuse;
@@ -24,6 +23,7 @@ use crate::load::Op;
 use stack_ptrs::StackPtrs;
 use state::Frame;
 pub(crate) use state::Vm;
+use support::{callee, Callee};
 
 impl<'p> Vm<'p> {
     /// Run from the top frame until the frame at index `stop` returns; its
@@ -123,42 +123,29 @@ impl<'p> Vm<'p> {
         #[rustfmt::skip]
         macro_rules! drop_n { ($n:expr) => { unsafe { ptrs.drop_n($n) } }; }
         // `a OP b` with a number fast path, else the runtime's general case.
+        // `a OP b` on the two values on top: `$fast` of two numbers (a
+        // value), else the runtime's `$slow` (a result).
+        macro_rules! binary {
+            ($fast:expr, $slow:expr) => {{
+                let b = pop!();
+                let a = *top!();
+                let r = if a.is_number() && b.is_number() {
+                    $fast(a.to_f64_unchecked(), b.to_f64_unchecked())
+                } else {
+                    tri!($slow(a, b))
+                };
+                *top!() = r;
+            }};
+        }
         macro_rules! arith {
-            ($fast:expr, $slow:path) => {{
-                let b = pop!();
-                let a = *top!();
-                let r = if a.is_number() && b.is_number() {
-                    Value::from_f64($fast(a.to_f64_unchecked(), b.to_f64_unchecked()))
-                } else {
-                    tri!($slow(a, b))
-                };
-                *top!() = r;
-            }};
+            ($op:tt, $slow:path) => { binary!(|x, y| Value::from_f64(x $op y), $slow) };
         }
+        // `==` `!=` (never an error) and the orderings.
         macro_rules! compare {
-            ($op:tt, $slow:path) => {{
-                let b = pop!();
-                let a = *top!();
-                let r = if a.is_number() && b.is_number() {
-                    Value::from_bool(a.to_f64_unchecked() $op b.to_f64_unchecked())
-                } else {
-                    tri!($slow(a, b))
-                };
-                *top!() = r;
-            }};
-        }
-        // `==` / `!=`: numbers inline, everything else (never an error) the runtime's.
-        macro_rules! equality {
-            ($op:tt, $slow:path) => {{
-                let b = pop!();
-                let a = *top!();
-                *top!() = if a.is_number() && b.is_number() {
-                    Value::from_bool(a.to_f64_unchecked() $op b.to_f64_unchecked())
-                } else {
-                    sync!();
-                    $slow(a, b)
-                };
-            }};
+            ($op:tt, $slow:path) => { binary!(|x, y| Value::from_bool(x $op y), $slow) };
+            ($op:tt, ok $slow:path) => {
+                binary!(|x, y| Value::from_bool(x $op y), |a, b| RtResult::Ok($slow(a, b)))
+            };
         }
         // `/` / `%`: numbers with a nonzero divisor inline, else the runtime's.
         macro_rules! divide {
@@ -281,32 +268,17 @@ impl<'p> Vm<'p> {
         // return point.
         macro_rules! call_value {
             ($argc:expr) => {{
-                let argc: u8 = $argc;
-                let at = depth!() - argc as usize - 1;
-                let callee = peek!(argc as usize);
-                let target = match callee.as_func() {
-                    Some(f) => Some((f, Value::NIL)),
-                    None => heap::closure(callee).map(|c| (c.func(), callee)),
-                };
-                if let Some((f, callee_closure)) = target {
-                    let callee_fn = &prog.funcs[f as usize];
-                    if callee_fn.arity != argc {
-                        throw!(arity_error(
-                            &callee_fn.name,
-                            callee_fn.arity as u32,
-                            argc as usize
-                        ));
+                let argc = $argc as usize;
+                let at = depth!() - argc - 1;
+                let frames = self.frames.len();
+                match callee(prog, frames, max_depth, peek!(argc), argc) {
+                    Ok(Callee::Function { func, closure: c }) => enter!(func, at, c),
+                    Ok(Callee::Builtin(id)) => {
+                        // The result replaces the callee.
+                        let v = builtin!(id, at + 1);
+                        *top!() = v;
                     }
-                    if self.frames.len() as u64 > max_depth {
-                        throw!(stack_overflow(max_depth));
-                    }
-                    enter!(f, at, callee_closure);
-                } else if let Some(id) = callee.as_builtin() {
-                    // The result replaces the callee.
-                    let v = builtin!(id, at + 1);
-                    *top!() = v;
-                } else {
-                    throw!(RtError::new(format!("cannot call {}", type_name(callee))));
+                    Err(e) => throw!(e),
                 }
             }};
         }
@@ -387,9 +359,9 @@ impl<'p> Vm<'p> {
                     let v = pop!();
                     self.globals[g as usize] = v;
                 }
-                Op::Add => arith!(|x, y| x + y, ops::add),
-                Op::Sub => arith!(|x, y| x - y, ops::sub),
-                Op::Mul => arith!(|x, y| x * y, ops::mul),
+                Op::Add => arith!(+, ops::add),
+                Op::Sub => arith!(-, ops::sub),
+                Op::Mul => arith!(*, ops::mul),
                 Op::Div => divide!(|x, y| x / y, ops::div),
                 Op::Mod => divide!(fuse::fmod, ops::rem),
                 Op::Neg => {
@@ -403,8 +375,8 @@ impl<'p> Vm<'p> {
                     let t = top!();
                     *t = Value::from_bool(!truthy!(*t));
                 }
-                Op::Eq => equality!(==, ops::eq),
-                Op::Ne => equality!(!=, ops::ne),
+                Op::Eq => compare!(==, ok ops::eq),
+                Op::Ne => compare!(!=, ok ops::ne),
                 Op::LocalLocal(bin, a, b) => fused_binop!(bin, local!(a), local!(b)),
                 Op::LocalConst(bin, a, k) => fused_binop!(bin, local!(a), k),
                 Op::MoveLocal(a, b) => {

@@ -192,36 +192,66 @@ impl Vm<'_> {
     }
 }
 
+/// What a call of a value runs.
+pub(super) enum Callee {
+    /// Function `func`, run as `closure` (nil for a plain function).
+    Function {
+        func: u32,
+        closure: Value,
+    },
+    Builtin(u16),
+}
+
+/// What calling `f` with `argc` arguments runs, from a frame stack `depth`
+/// deep, or the error the call raises: `f` is not callable, takes another
+/// number of arguments, or entering it would pass `max_depth`. Shared by the
+/// dispatch loop's `call` and by builtins calling back ([`Caller`]).
+#[inline(always)]
+pub(super) fn callee(
+    prog: &Program,
+    depth: usize,
+    max_depth: u64,
+    f: Value,
+    argc: usize,
+) -> RtResult<Callee> {
+    let target = match f.as_func() {
+        Some(i) => Some((i, Value::NIL)),
+        None => heap::closure(f).map(|c| (c.func(), f)),
+    };
+    if let Some((func, closure)) = target {
+        let Some(code) = prog.funcs.get(func as usize) else {
+            return Err(RtError::new(format!("internal error: no function {func}")));
+        };
+        if argc != code.arity as usize {
+            return Err(arity_error(&code.name, code.arity as u32, argc));
+        }
+        if depth as u64 > max_depth {
+            return Err(stack_overflow(max_depth));
+        }
+        Ok(Callee::Function { func, closure })
+    } else if let Some(id) = f.as_builtin() {
+        Ok(Callee::Builtin(id))
+    } else {
+        Err(RtError::new(format!("cannot call {}", type_name(f))))
+    }
+}
+
 impl Caller for Vm<'_> {
     fn call(&mut self, f: Value, args: &[Value]) -> RtResult<Value> {
         // SAFETY: `self` stays in place while this call runs; the collector
         // reads its roots (below) at allocations inside it.
         let _gc_roots = unsafe { ilusm_runtime::gc::register_roots(self as *const Self) };
-        let target = match f.as_func() {
-            Some(i) => Some((i, Value::NIL)),
-            None => heap::closure(f).map(|c| (c.func(), f)),
-        };
-        if let Some((i, closure)) = target {
-            let Some(func) = self.prog.funcs.get(i as usize) else {
-                return Err(RtError::new(format!("internal error: no function {i}")));
-            };
-            if args.len() != func.arity as usize {
-                return Err(arity_error(&func.name, func.arity as u32, args.len()));
+        match callee(self.prog, self.frames.len(), self.max_depth, f, args.len())? {
+            Callee::Function { func, closure } => {
+                let sp0 = self.stack.len();
+                self.stack.extend_from_slice(args);
+                let stop = self.frames.len();
+                self.enter(func, sp0, closure);
+                let r = self.run_loop(stop);
+                self.stack.truncate(sp0);
+                r
             }
-            if self.frames.len() as u64 > self.max_depth {
-                return Err(stack_overflow(self.max_depth));
-            }
-            let sp0 = self.stack.len();
-            self.stack.extend_from_slice(args);
-            let stop = self.frames.len();
-            self.enter(i, sp0, closure);
-            let r = self.run_loop(stop);
-            self.stack.truncate(sp0);
-            r
-        } else if let Some(id) = f.as_builtin() {
-            builtins::call(id, args, self)
-        } else {
-            Err(RtError::new(format!("cannot call {}", type_name(f))))
+            Callee::Builtin(id) => builtins::call(id, args, self),
         }
     }
 }
