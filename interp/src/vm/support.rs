@@ -1,7 +1,8 @@
 //! The dispatch loop's cold and re-entrant parts: unwinding a runtime
 //! error into its trace, `--trace-locals`, builtin calls, re-entry from
-//! builtins ([`Caller`]) and the collector's roots. Kept apart from
-//! `vm.rs` so the loop stays readable.
+//! builtins ([`Caller`]) and the collector's roots; and [`callee`], what a
+//! call of a value runs, which the loop inlines and re-entry shares. Kept
+//! apart from `vm.rs` so the loop stays readable.
 
 use ilusm_runtime::builtins::{self, Caller};
 use ilusm_runtime::error::{arity_error, stack_overflow};
