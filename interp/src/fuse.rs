@@ -83,21 +83,13 @@ pub(crate) fn test(op: Bin, a: Value, b: Value) -> Option<bool> {
     if !(a.is_number() && b.is_number()) {
         return None;
     }
-    let (x, y) = (a.to_f64_unchecked(), b.to_f64_unchecked());
-    Some(match op {
-        Bin::Eq => x == y,
-        Bin::Ne => x != y,
-        Bin::Lt => x < y,
-        Bin::Le => x <= y,
-        Bin::Gt => x > y,
-        Bin::Ge => x >= y,
-        _ => return None,
-    })
+    compare(op, a.to_f64_unchecked(), b.to_f64_unchecked())
 }
 
 /// `x OP2 (y OP1 z)` when all three are numbers and OP1 is arithmetic: what
 /// `fast(op1, y, z)` then `fast(op2, x, _)` give, with one number check of
-/// the operands and none of the intermediate result.
+/// the operands and none of the intermediate result. Called with a constant
+/// OP2 (`Bin::Add` in the `AccAdd` ops), its dispatch on OP2 folds away.
 #[inline(always)]
 pub(crate) fn fast2(op1: Bin, op2: Bin, x: Value, y: Value, z: Value) -> Option<Value> {
     if !(x.is_number() && y.is_number() && z.is_number()) {
@@ -108,29 +100,27 @@ pub(crate) fn fast2(op1: Bin, op2: Bin, x: Value, y: Value, z: Value) -> Option<
     numbers(op2, x, r)
 }
 
-/// `fast2` with `add` as OP2, for the ops that fix it when fused
-/// ([`Op::AccAddLocalConst`]): no dispatch on OP2 at all. (A test of OP2 in
-/// `fast2` does not give this: the compiler folds it into the jump table.)
-#[inline(always)]
-pub(crate) fn fast_add2(op1: Bin, x: Value, y: Value, z: Value) -> Option<Value> {
-    if !(x.is_number() && y.is_number() && z.is_number()) {
-        return None;
-    }
-    let r = arith(op1, y.to_f64_unchecked(), z.to_f64_unchecked())?;
-    Some(Value::from_f64(x.to_f64_unchecked() + r))
-}
-
 /// `x OP y` for two numbers: `None` for `/` and `%` by zero.
 #[inline(always)]
 fn numbers(op: Bin, x: f64, y: f64) -> Option<Value> {
+    match compare(op, x, y) {
+        Some(flag) => Some(Value::from_bool(flag)),
+        None => arith(op, x, y).map(Value::from_f64),
+    }
+}
+
+/// `x OP y` for two numbers and a comparison `op`; `None` for an arithmetic
+/// one.
+#[inline(always)]
+fn compare(op: Bin, x: f64, y: f64) -> Option<bool> {
     Some(match op {
-        Bin::Eq => Value::from_bool(x == y),
-        Bin::Ne => Value::from_bool(x != y),
-        Bin::Lt => Value::from_bool(x < y),
-        Bin::Le => Value::from_bool(x <= y),
-        Bin::Gt => Value::from_bool(x > y),
-        Bin::Ge => Value::from_bool(x >= y),
-        _ => Value::from_f64(arith(op, x, y)?),
+        Bin::Eq => x == y,
+        Bin::Ne => x != y,
+        Bin::Lt => x < y,
+        Bin::Le => x <= y,
+        Bin::Gt => x > y,
+        Bin::Ge => x >= y,
+        _ => return None,
     })
 }
 

@@ -17,7 +17,7 @@ use ilusm_runtime::error::{stack_overflow, undefined_name};
 use ilusm_runtime::{ops, RtResult, Value};
 
 use crate::fast::{field_get, field_set, list_get, list_len, list_set};
-use crate::fuse;
+use crate::fuse::{self, Bin};
 use crate::load::Op;
 
 use stack_ptrs::StackPtrs;
@@ -214,19 +214,19 @@ impl<'p> Vm<'p> {
                 })
             }};
         }
-        // A fused accumulation `s = s OP2 (...)` (`AccLocalConst` and its
-        // kin): `$fast` of the accumulator `$acc`, which skips the five
-        // covered ops when it is Some; otherwise the accumulator is pushed
-        // and the covered ops from the second on do the general case.
+        // A fused accumulation `s = s OP2 (y OP1 z)` (`AccLocalConst` and its
+        // kin): on numbers it skips the five covered ops; otherwise the
+        // accumulator is pushed and the covered ops from the second on do
+        // the general case.
         macro_rules! accumulate {
-            ($s:expr, |$acc:ident| $fast:expr) => {{
-                let $acc = local!($s);
-                match $fast {
+            ($s:expr, $op1:expr, $op2:expr, $y:expr, $z:expr) => {{
+                let acc = local!($s);
+                match fuse::fast2($op1, $op2, acc, $y, $z) {
                     Some(r) => {
                         set_local!($s, r);
                         ip = ip.wrapping_add(5);
                     }
-                    None => push!($acc),
+                    None => push!(acc),
                 }
             }};
         }
@@ -527,7 +527,7 @@ impl<'p> Vm<'p> {
                     if v.is_number() && e.is_number() {
                         if v.to_f64_unchecked() == e.to_f64_unchecked() {
                             ip = code.wrapping_add(exit as usize);
-                        } else if let Some(r) = fuse::fast(fuse::Bin::Add, v, local!(step)) {
+                        } else if let Some(r) = fuse::fast(Bin::Add, v, local!(step)) {
                             set_local!(x, r);
                             ip = code.wrapping_add(top as usize);
                         } else {
@@ -545,7 +545,7 @@ impl<'p> Vm<'p> {
                     if i.is_number() && e.is_number() {
                         if i.to_f64_unchecked() == e.to_f64_unchecked() {
                             ip = code.wrapping_add(exit as usize);
-                        } else if let Some(r) = fuse::fast(fuse::Bin::Add, i, local!(step)) {
+                        } else if let Some(r) = fuse::fast(Bin::Add, i, local!(step)) {
                             // The increment, the jump, and the move at `top`.
                             set_local!(x, r);
                             set_local!(v, r);
@@ -559,17 +559,14 @@ impl<'p> Vm<'p> {
                         ip = ip.wrapping_add(1);
                     }
                 }
-                Op::AccLocalConst(op1, op2, s, b, k) => {
-                    accumulate!(s, |acc| fuse::fast2(op1, op2, acc, local!(b), k))
-                }
+                Op::AccLocalConst(op1, op2, s, b, k) => accumulate!(s, op1, op2, local!(b), k),
                 Op::AccLocalLocal(op1, op2, s, b, c) => {
-                    accumulate!(s, |acc| fuse::fast2(op1, op2, acc, local!(b), local!(c)))
+                    accumulate!(s, op1, op2, local!(b), local!(c))
                 }
-                Op::AccAddLocalConst(op1, s, b, k) => {
-                    accumulate!(s, |acc| fuse::fast_add2(op1, acc, local!(b), k))
-                }
+                // `add` as a constant OP2: `fast2`'s dispatch on it folds away.
+                Op::AccAddLocalConst(op1, s, b, k) => accumulate!(s, op1, Bin::Add, local!(b), k),
                 Op::AccAddLocalLocal(op1, s, b, c) => {
-                    accumulate!(s, |acc| fuse::fast_add2(op1, acc, local!(b), local!(c)))
+                    accumulate!(s, op1, Bin::Add, local!(b), local!(c))
                 }
                 Op::LocalLocalSetJump(bin, a, b, d, t) => {
                     two!(local!(a), local!(b), |x, y| fuse::fast(bin, x, y), |r| {
