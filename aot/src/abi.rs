@@ -31,6 +31,7 @@ pub(crate) const LIST_ITEMS_OFFSET: i32 = ilusm_runtime::heap::LIST_ITEMS_OFFSET
 pub(crate) const LIST_LEN_OFFSET: i32 = ilusm_runtime::heap::LIST_LEN_OFFSET as i32;
 pub(crate) const OBJ_ENTRIES_OFFSET: i32 = ilusm_runtime::heap::OBJ_ENTRIES_OFFSET as i32;
 pub(crate) const OBJ_LEN_OFFSET: i32 = ilusm_runtime::heap::OBJ_LEN_OFFSET as i32;
+pub(crate) const OBJ_SHAPE_OFFSET: i32 = ilusm_runtime::heap::OBJ_SHAPE_OFFSET as i32;
 /// Bytes of one field-access site's inline cache (`abi::FieldCache`: key word, position).
 pub(crate) const FIELD_CACHE_SIZE: i64 =
     std::mem::size_of::<ilusm_runtime::abi::FieldCache>() as i64;
@@ -102,7 +103,7 @@ runtime_fns! {
     CallBuiltin = "ilusm_rt_call_builtin"(U32, PTR, U32) -> V;
     CallValue = "ilusm_rt_call_value"(V, PTR, U32) -> V;
     MakeList = "ilusm_rt_make_list"(PTR, U32) -> V;
-    MakeObject = "ilusm_rt_make_object"(PTR, U32) -> V;
+    MakeObject = "ilusm_rt_make_object"(PTR, U32, U32) -> V;
     Index = "ilusm_rt_index"(V, V) -> V;
     IndexOpt = "ilusm_rt_index_opt"(V, V) -> V;
     SetIndex = "ilusm_rt_set_index"(V, V, V) -> V;

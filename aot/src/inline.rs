@@ -28,6 +28,7 @@ use ilusm_runtime::builtins::id;
 use crate::abi::{RtFn, NIL};
 use crate::lower::{stack_depths, FnLower, V};
 use crate::numbers::{number_returns, NumberReturn};
+use crate::shapes::Shapes;
 use crate::AotError;
 
 /// Functions of at most this many instructions are inlined when they qualify: spectral-norm's
@@ -35,12 +36,13 @@ use crate::AotError;
 const INLINE_MAX_INSTRS: usize = 32;
 
 /// What the lowering knows about every function of a module before lowering any: its decoded
-/// code, when a direct call of it gives a number (`numbers::number_returns`), and whether it is
-/// inlined at direct call sites.
+/// code, when a direct call of it gives a number (`numbers::number_returns`), whether it is
+/// inlined at direct call sites, and the module's object-literal shapes (`crate::shapes`).
 pub(crate) struct Callees {
     pub bodies: Vec<Vec<(u32, Instr)>>,
     pub returns: Vec<NumberReturn>,
     pub inlined: Vec<bool>,
+    pub shapes: Shapes,
 }
 
 impl Callees {
@@ -59,10 +61,12 @@ impl Callees {
             .enumerate()
             .map(|(i, body)| i as u32 != bc.entry && is_inlinable_leaf(body))
             .collect();
+        let shapes = Shapes::analyze(&bodies, &bc.constants);
         Ok(Callees {
             bodies,
             returns,
             inlined,
+            shapes,
         })
     }
 

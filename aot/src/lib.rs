@@ -49,6 +49,7 @@ mod lower_heap;
 mod lower_ops;
 mod numbers;
 mod object;
+mod shapes;
 mod slow_calls;
 mod specialize;
 #[cfg(test)]

@@ -13,7 +13,9 @@
 //! `ilusm_field_caches` data. A hit is: the value is an object, the cached position is below its
 //! entry count, and the entry there holds the cached key (the same string object; keys of object
 //! literals and field names are the program's shared constants). A miss calls
-//! `ilusm_rt_*_field_ic`, which looks the key up and refills the cache.
+//! `ilusm_rt_*_field_ic`, which looks the key up and refills the cache. Before the cache, a key
+//! that is in exactly one object-literal shape (`crate::shapes`) checks the object's shape word:
+//! an object of that shape has the entry at a fixed offset, so the hit is a compare and a load.
 //!
 //! A `get_field` or `set_field` that succeeded proves its operand an object (both raise on
 //! anything else), and a value's kind never changes: when the operand is a local's value, later
@@ -23,11 +25,12 @@
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, Block, BlockArg, InstBuilder, Value};
 use cranelift_module::Module;
-use ilusm_bytecode::Instr;
+use ilusm_bytecode::{Constant, Instr};
 
 use crate::abi::{
     RtFn, FIELD_CACHE_SIZE, KIND_LIST, KIND_OBJECT, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET,
-    NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, PAYLOAD_MASK, PTR, TAG_HEAP,
+    NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET, PAYLOAD_MASK, PTR,
+    TAG_HEAP,
 };
 use crate::lower::{trusted, FnLower, V};
 use crate::numbers::Int;
@@ -160,18 +163,67 @@ impl<M: Module> FnLower<'_, '_, M> {
             .iadd_imm_s(base, site as i64 * FIELD_CACHE_SIZE)
     }
 
-    /// Continue in a new block when the object `a` has, at the position cached in `cache`, the
-    /// cached key, else go to `slow`; the address of that entry.
-    fn expect_cached_entry(&mut self, a: Value, cache: Value, slow: Block) -> Value {
+    /// The fast paths of an access of field `k` of `a`: `at(self, base, offset)` is lowered
+    /// where the entry is known to be at `base + offset` and must end its block (jump to the
+    /// join); everything else goes to `slow`. Where the key has a shape to guess
+    /// (`crate::shapes`), an object of that shape has the entry at the shape's position (a fixed
+    /// offset, folded into `at`'s loads and stores); any other object is checked against the
+    /// site's inline cache `cache` (offset 0 from the entry found there).
+    fn field_fast_paths(
+        &mut self,
+        a: Value,
+        k: u32,
+        cache: Value,
+        slow: Block,
+        mut at: impl FnMut(&mut Self, Value, i32),
+    ) {
         let addr = if self.known_object(a) {
             self.heap_addr(a)
         } else {
             self.expect_kind(a, KIND_OBJECT, slow)
         };
+        let Some((shape, pos)) = self.shape_guess(k) else {
+            let entry = self.expect_cached_entry(addr, cache, slow, false);
+            at(self, entry, 0);
+            return;
+        };
+        let has = self.b.ins().uload32(trusted(), addr, OBJ_SHAPE_OFFSET);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, has, shape as i64);
+        let (shaped, lookup) = (self.b.create_block(), self.b.create_block());
+        // Laid out after the function's hot code (it is not cold for objects without this
+        // shape, but then it is only two jumps more), so that a shaped access is straight code.
+        self.b.set_cold_block(lookup);
+        self.b.ins().brif(same, shaped, &[], lookup, &[]);
+        self.enter(shaped);
+        let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
+        at(self, entries, pos as i32 * ENTRY_SIZE as i32);
+        self.enter(lookup);
+        let entry = self.expect_cached_entry(addr, cache, slow, true);
+        at(self, entry, 0);
+    }
+
+    /// The shape to check and the entry position it gives for an access of the field named by
+    /// constant `k` (`crate::shapes`).
+    fn shape_guess(&self, k: u32) -> Option<(u32, u32)> {
+        match &self.bc.constants[k as usize] {
+            Constant::Str(key) => self.callees.shapes.guess(key),
+            Constant::Num(_) => None,
+        }
+    }
+
+    /// Continue in a new block when the object at `addr` has, at the position cached in `cache`,
+    /// the cached key, else go to `slow`; the address of that entry. `cold`: lay the new blocks
+    /// out after the hot code.
+    fn expect_cached_entry(&mut self, addr: Value, cache: Value, slow: Block, cold: bool) -> Value {
         let pos = self.b.ins().load(V, trusted(), cache, 8);
         let len = self.b.ins().load(V, trusted(), addr, OBJ_LEN_OFFSET);
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, pos, len);
         let in_blk = self.b.create_block();
+        let hit = self.b.create_block();
+        if cold {
+            self.b.set_cold_block(in_blk);
+            self.b.set_cold_block(hit);
+        }
         self.b.ins().brif(in_range, in_blk, &[], slow, &[]);
         self.enter(in_blk);
         let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
@@ -180,7 +232,6 @@ impl<M: Module> FnLower<'_, '_, M> {
         let key = self.b.ins().load(V, trusted(), entry, 0);
         let want = self.b.ins().load(V, trusted(), cache, 0);
         let same = self.b.ins().icmp(IntCC::Equal, key, want);
-        let hit = self.b.create_block();
         self.b.ins().brif(same, hit, &[], slow, &[]);
         self.enter(hit);
         entry
@@ -269,11 +320,15 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let cache = self.field_cache_at(pc);
                 let (slow, join) = self.slow_and_join(true);
                 let found = local.map(|_| self.b.append_block_param(join, PTR));
-                let entry = self.expect_cached_entry(a, cache, slow);
-                let v = self.b.ins().load(V, trusted(), entry, 8);
-                let mut args = vec![BlockArg::Value(v)];
-                args.extend(found.map(|_| BlockArg::Value(entry)));
-                self.b.ins().jump(join, &args);
+                self.field_fast_paths(a, k, cache, slow, |s, base, off| {
+                    let v = s.b.ins().load(V, trusted(), base, off + 8);
+                    let mut args = vec![BlockArg::Value(v)];
+                    if found.is_some() {
+                        let entry = s.b.ins().iadd_imm_s(base, off as i64);
+                        args.push(BlockArg::Value(entry));
+                    }
+                    s.b.ins().jump(join, &args);
+                });
                 let f = if plain {
                     RtFn::GetFieldIc
                 } else {
@@ -321,9 +376,10 @@ impl<M: Module> FnLower<'_, '_, M> {
                     self.b.ins().jump(join, &[]);
                     self.enter(lookup);
                 }
-                let entry = self.expect_cached_entry(a, cache, slow);
-                self.b.ins().store(trusted(), v, entry, 8);
-                self.b.ins().jump(join, &[]);
+                self.field_fast_paths(a, k, cache, slow, |s, base, off| {
+                    s.b.ins().store(trusted(), v, base, off + 8);
+                    s.b.ins().jump(join, &[]);
+                });
                 self.enter(slow);
                 let key = self.cold_const_value(k);
                 self.finish_slow(join, RtFn::SetFieldIc, &[a, key, v, cache], pc, false);

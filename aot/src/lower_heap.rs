@@ -32,15 +32,17 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.heap_addr(cell)
     }
 
-    /// `f(argv, n)` over the top `words` stack values (bottom first), result pushed.
-    fn argv_push(&mut self, f: RtFn, words: usize, n: u32, pc: Option<u32>) {
+    /// `f(argv, n, extra..)` over the top `words` stack values (bottom first), result pushed.
+    fn argv_push(&mut self, f: RtFn, words: usize, n: u32, extra: &[Value], pc: u32) {
         let vals = self.pop_n(words);
         let argv = self.spill(&vals);
         let nv = self.b.ins().iconst(types::I32, n as i64);
-        let r = self.call_rt(f, &[argv, nv]).expect("returns a value");
-        if let Some(pc) = pc {
-            self.check_error(r, pc);
-        }
+        let args: Vec<Value> = [argv, nv]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let r = self.call_rt(f, &args).expect("returns a value");
+        self.check_error(r, pc);
         self.stack.push(r);
     }
 
@@ -54,9 +56,11 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     pub(crate) fn lower_heap(&mut self, pc: u32, ins: Instr) {
         match ins {
-            Instr::MakeList(n) => self.argv_push(RtFn::MakeList, n as usize, n as u32, Some(pc)),
+            Instr::MakeList(n) => self.argv_push(RtFn::MakeList, n as usize, n as u32, &[], pc),
             Instr::MakeObject(n) => {
-                self.argv_push(RtFn::MakeObject, 2 * n as usize, n as u32, Some(pc))
+                let shape = self.callees.shapes.literal(self.index, pc);
+                let shape = self.b.ins().iconst(types::I32, shape as i64);
+                self.argv_push(RtFn::MakeObject, 2 * n as usize, n as u32, &[shape], pc)
             }
             Instr::MakeCell => {
                 let v = self.pop();

@@ -181,14 +181,16 @@ pub unsafe extern "C" fn ilusm_rt_make_list(argv: *const u64, n: u32) -> u64 {
 }
 
 /// A new object from the `n` key/value pairs at `argv` (`2 * n` words:
-/// key0, val0, key1, val1, ...; keys are strings) -> value|ERROR.
+/// key0, val0, key1, val1, ...; keys are strings) -> value|ERROR. `shape`:
+/// 0, or the number the compiler gave this literal's key sequence (see
+/// `heap::ObjObj::shape`).
 ///
 /// # Safety
 /// `argv` must point at `2 * n` readable words, unless `n` is 0.
 #[no_mangle]
-pub unsafe extern "C" fn ilusm_rt_make_object(argv: *const u64, n: u32) -> u64 {
+pub unsafe extern "C" fn ilusm_rt_make_object(argv: *const u64, n: u32, shape: u32) -> u64 {
     let words = values(argv, n.saturating_mul(2));
-    to_abi(containers::make_object(words))
+    to_abi(containers::make_object_shaped(words, shape))
 }
 
 binary_abi! {

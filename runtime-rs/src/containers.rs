@@ -46,6 +46,12 @@ pub fn make_cell_checked(v: Value) -> RtResult<Value> {
 /// instruction). Keys must be strings. A repeated key keeps its first
 /// position and its last value.
 pub fn make_object(pairs: &[Value]) -> RtResult<Value> {
+    make_object_shaped(pairs, 0)
+}
+
+/// [`make_object`] for an object literal whose key sequence native code numbered `shape`
+/// (0: none); see `heap::ObjObj::shape`.
+pub fn make_object_shaped(pairs: &[Value], shape: u32) -> RtResult<Value> {
     let o = heap::alloc_object(pairs.len() / 2);
     let obj = heap::object(o).expect("a new object");
     for kv in pairs.chunks(2) {
@@ -53,6 +59,9 @@ pub fn make_object(pairs: &[Value]) -> RtResult<Value> {
         if !obj.set(k, v) {
             return Err(key_type_error(k));
         }
+    }
+    if shape != 0 {
+        obj.set_shape(shape, pairs.len() / 2);
     }
     gc::ok(o)
 }

@@ -31,7 +31,7 @@ mod kinds;
 pub use buffer::BufObj;
 pub use kinds::{
     CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET,
-    OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET,
+    OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET,
 };
 
 /// What a heap object is. The discriminants are stable: native code may
@@ -495,6 +495,25 @@ mod tests {
         unsafe { *p = Value::TRUE.0 };
         assert_eq!(cell(c).unwrap().get(), Value::TRUE);
         assert_eq!(CELL_VALUE_OFFSET, 8);
+    }
+
+    #[test]
+    fn an_object_keeps_its_shape_until_a_key_is_removed() {
+        // SAFETY: as native code does: the shape word at its documented offset.
+        let shape_word = |v: Value| unsafe { *((v.heap_addr() + OBJ_SHAPE_OFFSET) as *const u32) };
+        let (a, b) = (alloc_str("a"), alloc_str("b"));
+        let literal = |pairs: &[Value]| crate::containers::make_object_shaped(pairs, 7).unwrap();
+        let o = literal(&[a, Value::TRUE, b, Value::NIL]);
+        assert_eq!((object(o).unwrap().shape(), shape_word(o)), (7, 7));
+        object(o).unwrap().set(a, Value::FALSE);
+        assert_eq!(shape_word(o), 7, "replacing a value keeps the keys");
+        object(o).unwrap().set(alloc_str("c"), Value::NIL);
+        assert_eq!(shape_word(o), 7, "an added key comes after the literal's");
+        let o = literal(&[a, Value::TRUE, b, Value::NIL]);
+        object(o).unwrap().remove("b");
+        assert_eq!(shape_word(o), 0, "a removed key");
+        let o = literal(&[a, Value::TRUE, alloc_str("a"), Value::NIL]);
+        assert_eq!(shape_word(o), 0, "a repeated key: one entry, not two");
     }
 
     #[test]

@@ -37,15 +37,15 @@ fn lists_and_objects_through_the_abi() {
         "[]"
     );
     let pairs = [s("name"), s("ibot"), s("port"), n(8080.0)];
-    let o = unsafe { ilusm_rt_make_object(pairs.as_ptr(), 2) };
+    let o = unsafe { ilusm_rt_make_object(pairs.as_ptr(), 2, 0) };
     assert_eq!(show(o), r#"{name: "ibot", port: 8080}"#);
     assert_eq!(
-        show(unsafe { ilusm_rt_make_object(std::ptr::null(), 0) }),
+        show(unsafe { ilusm_rt_make_object(std::ptr::null(), 0, 0) }),
         "{}"
     );
     let bad = [n(1.0), n(2.0)];
     assert_eq!(
-        error(unsafe { ilusm_rt_make_object(bad.as_ptr(), 1) }),
+        error(unsafe { ilusm_rt_make_object(bad.as_ptr(), 1, 0) }),
         "obj key must be a str, got num"
     );
 
@@ -116,7 +116,7 @@ fn lists_and_objects_through_the_abi() {
         0
     );
     assert_eq!(
-        ilusm_rt_truthy(unsafe { ilusm_rt_make_object(std::ptr::null(), 0) }),
+        ilusm_rt_truthy(unsafe { ilusm_rt_make_object(std::ptr::null(), 0, 0) }),
         1
     );
 }

@@ -63,6 +63,8 @@ pub const LIST_LEN_OFFSET: usize = LIST_ITEMS_OFFSET + WORD;
 pub const OBJ_ENTRIES_OFFSET: usize = std::mem::offset_of!(ObjObj, view);
 /// Byte offset of an object's entry count (deleted entries included).
 pub const OBJ_LEN_OFFSET: usize = OBJ_ENTRIES_OFFSET + WORD;
+/// Byte offset of an object's shape (a `u32`, see [`ObjObj::shape`]).
+pub const OBJ_SHAPE_OFFSET: usize = std::mem::offset_of!(ObjObj, shape);
 
 /// A mutable, growable list.
 #[repr(C)]
@@ -283,6 +285,9 @@ impl ObjMap {
 pub struct ObjObj {
     header: Header,
     view: NativeView<(Value, Value)>,
+    /// 0, or the number a compiler gave the key sequence of the object literal that made this
+    /// object (see [`ObjObj::shape`]); reset to 0 when a key is removed.
+    shape: Cell<u32>,
     map: UnsafeCell<ObjMap>,
 }
 
@@ -292,6 +297,7 @@ impl ObjObj {
         ObjObj {
             header: Header::new(Kind::Object),
             view: NativeView::of(&entries),
+            shape: Cell::new(0),
             map: UnsafeCell::new(ObjMap {
                 entries,
                 live: 0,
@@ -347,6 +353,27 @@ impl ObjObj {
             m.entries[p].1 = v;
             true
         })
+    }
+
+    /// The object's shape: 0, or a number that native code compiled for this program gave the
+    /// key sequence of an object literal. The invariant native code relies on: an object whose
+    /// shape is not 0 has that literal's keys at the literal's positions (its first entries), so
+    /// a field read checks the shape instead of looking the key up. Adding a key appends an
+    /// entry and moves none, so the object keeps its shape; removing one (`remove`, which may
+    /// also compact the entries) resets it to 0.
+    #[inline]
+    pub fn shape(&self) -> u32 {
+        self.shape.get()
+    }
+
+    /// Give a newly made object literal its shape: `keys` is the number of key-value pairs the
+    /// literal had. A literal that repeated a key has fewer entries than that, and its positions
+    /// are not the compiler's; it keeps shape 0.
+    pub fn set_shape(&self, shape: u32, keys: usize) {
+        let exact = self.with(|m| m.entries.len() == keys && m.live == keys);
+        if exact {
+            self.shape.set(shape);
+        }
     }
 
     /// Number of keys.
@@ -427,6 +454,7 @@ impl ObjObj {
             if let Some(ix) = &mut m.index {
                 ix.remove(key);
             }
+            self.shape.set(0);
             m.entries[p] = (DELETED, Value::NIL);
             m.live -= 1;
             if m.entries.len() - m.live > m.live {
