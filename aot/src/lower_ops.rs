@@ -28,11 +28,17 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// An `i8` flag: the two operands of a binary instruction (`a` below `b` on the stack) are
     /// numbers; `None` when that is known at compile time (`crate::numbers`).
     fn both_numbers(&mut self, a: Value, b: Value) -> Option<Value> {
-        let na = (!self.known_number(1)).then(|| self.is_number(a));
-        let nb = (!self.known_number(0)).then(|| self.is_number(b));
-        match (na, nb) {
-            (Some(x), Some(y)) => Some(self.b.ins().band(x, y)),
-            (x, y) => x.or(y),
+        match (self.known_number(1), self.known_number(0)) {
+            (true, true) => None,
+            (false, true) => Some(self.is_number(a)),
+            (true, false) => Some(self.is_number(b)),
+            // Both are numbers when the larger word is one (numbers are the words below
+            // `NUMBER_LIMIT`): a conditional move and one compare, against two compares, two
+            // flag materializations and their `and`.
+            (false, false) => {
+                let larger = self.b.ins().umax(a, b);
+                Some(self.is_number(larger))
+            }
         }
     }
 
