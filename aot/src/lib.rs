@@ -52,6 +52,7 @@ mod object;
 mod shapes;
 mod slow_calls;
 mod specialize;
+mod stretch;
 #[cfg(test)]
 mod tests;
 

@@ -9,7 +9,8 @@
 //! Locals are `cranelift-frontend` variables. Calls that can fail are followed by a check that
 //! branches to the function's one error block, which records `(function, pc)` with
 //! `ilusm_rt_trace` and returns `Value::ERROR`.
-//! The per-opcode fast paths live in `lower_ops.rs`, containers and closures in `lower_heap.rs`.
+//! The per-opcode fast paths live in `lower_ops.rs`, containers and closures in `lower_heap.rs`;
+//! `stretch.rs` walks a body stretch by stretch (and lowers shape versions of a stretch).
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,7 +27,7 @@ use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
 use crate::inline::{num_locals, Callees};
-use crate::numbers::{Facts, Int};
+use crate::numbers::Int;
 use crate::specialize::Speculation;
 use crate::AotError;
 
@@ -288,7 +289,7 @@ fn slot_fact<T: Copy + Default>(facts: &[T], from_top: usize) -> T {
         .map_or_else(T::default, |i| facts[i])
 }
 
-fn is_comparison(ins: Instr) -> bool {
+pub(crate) fn is_comparison(ins: Instr) -> bool {
     matches!(
         ins,
         Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge | Instr::Eq | Instr::Ne
@@ -298,7 +299,7 @@ fn is_comparison(ins: Instr) -> bool {
 /// What the lowering knows within one straight-line stretch of bytecode (no jump target since
 /// its start): everything lowered later in it is dominated by what was lowered earlier, as the
 /// fast and slow paths of each instruction join again and errors leave the function.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Region {
     /// The local each value read by `get_local` here is the value of (while unassigned).
     pub local_of: HashMap<Value, u16>,
@@ -308,6 +309,10 @@ pub(crate) struct Region {
     /// the local's object, or 0 where it took the slow path (`lower_access.rs`). Forgotten at
     /// anything that could add or remove an object's keys (`keeps_object_layouts`).
     pub entries: HashMap<(u16, u32), Value>,
+    /// Locals whose object was checked to have a shape (`stretch.rs`, `crate::shapes`), in this
+    /// version of the stretch. Forgotten where `entries` are (only a removed key changes a
+    /// shape, and removing keys takes a call or a builtin).
+    pub shaped: HashMap<u16, u32>,
 }
 
 impl Region {
@@ -316,6 +321,7 @@ impl Region {
         self.object_locals.remove(&l);
         self.local_of.retain(|_, x| *x != l);
         self.entries.retain(|(x, _), _| *x != l);
+        self.shaped.remove(&l);
     }
 }
 
@@ -370,11 +376,11 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub region: Region,
     /// Which operand-stack slots (bottom first) are known numbers before the instruction being
     /// lowered (`crate::numbers`).
-    known: Vec<bool>,
+    pub known: Vec<bool>,
     /// Likewise, which are known lists.
-    known_lists: Vec<bool>,
+    pub known_lists: Vec<bool>,
     /// Likewise, what is known about the numbers' values.
-    known_ints: Vec<Int>,
+    pub known_ints: Vec<Int>,
     /// Where slow-path calls leave their results (`slow_calls.rs`), once one is made.
     pub slow_result: Option<StackSlot>,
     /// The variables (by index) of locals kept in float registers (`lower_body`).
@@ -611,116 +617,20 @@ impl<M: Module> FnLower<'_, '_, M> {
         Ok(())
     }
 
-    /// Lower the body once, from the current block (after the entry code), with `facts` (from
-    /// `crate::numbers`) saying which stack slots are known numbers before each instruction.
-    pub(crate) fn lower_version(
-        &mut self,
-        instrs: &[(u32, Instr)],
-        depths: &[Option<usize>],
-        facts: Facts,
-    ) {
-        let (mut numbers, mut lists, mut ints) = (facts.before, facts.lists, facts.ints);
-        // One block per reachable jump target, with a parameter per stack entry.
-        let index_of: HashMap<u32, usize> = instrs
-            .iter()
-            .enumerate()
-            .map(|(i, (pc, _))| (*pc, i))
-            .collect();
-        let mut targets: HashMap<u32, Block> = HashMap::new();
-        for (i, (_, ins)) in instrs.iter().enumerate() {
-            let Some(t) = ins.jump_target() else { continue };
-            if depths[i].is_none() || targets.contains_key(&t) {
-                continue;
-            }
-            let Some(d) = index_of.get(&t).and_then(|&j| depths[j]) else {
-                continue;
-            };
-            let blk = self.b.create_block();
-            for _ in 0..d {
-                self.b.append_block_param(blk, V);
-            }
-            targets.insert(t, blk);
-        }
-        // Each target is sealed once the last jump to it (a loop's back edge comes after it) has
-        // been lowered: sealed early, a block's variables need no speculative parameters, and
-        // the loops' invariant locals stay plain values instead of block parameters.
-        let mut seal_after: HashMap<u32, usize> =
-            targets.keys().map(|t| (*t, index_of[t])).collect();
-        for (i, (_, ins)) in instrs.iter().enumerate() {
-            if let Some(last) = ins.jump_target().and_then(|t| seal_after.get_mut(&t)) {
-                *last = (*last).max(i);
-            }
-        }
-        let mut to_seal: Vec<(usize, Block)> = seal_after
-            .iter()
-            .map(|(t, &last)| (last, targets[t]))
-            .collect();
-        to_seal.sort_by_key(|&(last, blk)| std::cmp::Reverse((last, blk)));
-
-        self.stack.clear();
-        self.region = Region::default();
-        let mut live = true;
-        let mut fused = false;
-        for (i, &(pc, ins)) in instrs.iter().enumerate() {
-            while to_seal.last().is_some_and(|&(last, _)| last < i) {
-                let (_, blk) = to_seal.pop().expect("checked");
-                self.b.seal_block(blk);
-            }
-            if std::mem::take(&mut fused) {
-                continue;
-            }
-            if let Some(&blk) = targets.get(&pc) {
-                if live {
-                    let args: Vec<BlockArg> =
-                        self.stack.iter().map(|&v| BlockArg::Value(v)).collect();
-                    self.b.ins().jump(blk, &args);
-                }
-                // Sealed after its last jump (above).
-                self.b.switch_to_block(blk);
-                self.stack = self.b.block_params(blk).to_vec();
-                self.region = Region::default();
-                live = true;
-            }
-            if !live || depths[i].is_none() {
-                continue;
-            }
-            debug_assert_eq!(depths[i], Some(self.stack.len()), "pc {pc}");
-            self.known = numbers[i].take().unwrap_or_default();
-            self.known_lists = lists[i].take().unwrap_or_default();
-            self.known_ints = ints[i].take().unwrap_or_default();
-            debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
-            // A comparison feeding a conditional jump (that is not itself a jump target) branches
-            // on the comparison directly.
-            if let (true, Some(&(next_pc, next))) = (is_comparison(ins), instrs.get(i + 1)) {
-                if let (Instr::JumpIf(t) | Instr::JumpIfNot(t), false) =
-                    (next, targets.contains_key(&next_pc))
-                {
-                    let branch_if = matches!(next, Instr::JumpIf(_));
-                    self.compare_branch(ins, pc, branch_if, targets[&t]);
-                    fused = true;
-                    continue;
-                }
-            }
-            live = self.lower_instr(pc, ins, &targets);
-        }
-        if live {
-            // Verified code never falls off the end; keep the IR well formed anyway.
-            let nil = self.iconst(NIL);
-            self.lower_ret(nil);
-        }
-        for (_, blk) in to_seal {
-            self.b.seal_block(blk);
-        }
-    }
-
     fn block_args(&self) -> Vec<BlockArg> {
         self.stack.iter().map(|&v| BlockArg::Value(v)).collect()
     }
 
     /// Lower one instruction; whether control falls through to the next.
-    fn lower_instr(&mut self, pc: u32, ins: Instr, targets: &HashMap<u32, Block>) -> bool {
+    pub(crate) fn lower_instr(
+        &mut self,
+        pc: u32,
+        ins: Instr,
+        targets: &HashMap<u32, Block>,
+    ) -> bool {
         if !self.keeps_object_layouts(ins) {
             self.region.entries.clear();
+            self.region.shaped.clear();
         }
         match ins {
             Instr::Push(k) => {

@@ -202,9 +202,23 @@ impl<M: Module> FnLower<'_, '_, M> {
         at(self, entry, 0);
     }
 
+    /// Where this copy of the stretch knows `a`'s object to have the shape that key `k` is
+    /// guessed in (`stretch.rs`): its entries pointer and the byte offset of `k`'s entry.
+    fn shaped_entry(&mut self, a: Value, k: u32) -> Option<(Value, i32)> {
+        let local = self.region.local_of.get(&a)?;
+        let shape = *self.region.shaped.get(local)?;
+        let (guessed, pos) = self.shape_guess(k)?;
+        if guessed != shape {
+            return None;
+        }
+        let addr = self.heap_addr(a);
+        let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
+        Some((entries, pos as i32 * ENTRY_SIZE as i32))
+    }
+
     /// The shape to check and the entry position it gives for an access of the field named by
     /// constant `k` (`crate::shapes`).
-    fn shape_guess(&self, k: u32) -> Option<(u32, u32)> {
+    pub(crate) fn shape_guess(&self, k: u32) -> Option<(u32, u32)> {
         match &self.bc.constants[k as usize] {
             Constant::Str(key) => self.callees.shapes.guess(key),
             Constant::Num(_) => None,
@@ -314,6 +328,11 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             Instr::GetField(k) | Instr::GetFieldOpt(k) => {
                 let a = self.pop();
+                if let Some((entries, off)) = self.shaped_entry(a, k) {
+                    let v = self.b.ins().load(V, trusted(), entries, off + 8);
+                    self.stack.push(v);
+                    return;
+                }
                 let plain = matches!(ins, Instr::GetField(_));
                 // Where a local's object has the key, for a later `set_field` of the same key.
                 let local = self.region.local_of.get(&a).copied().filter(|_| plain);
@@ -357,6 +376,11 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::SetField(k) => {
                 let v = self.pop();
                 let a = self.pop();
+                if let Some((entries, off)) = self.shaped_entry(a, k) {
+                    // The key is there (at the shape's position): only its value changes.
+                    self.b.ins().store(trusted(), v, entries, off + 8);
+                    return;
+                }
                 let found = self
                     .region
                     .local_of
@@ -412,7 +436,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Whether `a` is the value of a local proven an object in this stretch of bytecode.
-    fn known_object(&self, a: Value) -> bool {
+    pub(crate) fn known_object(&self, a: Value) -> bool {
         let r = &self.region;
         r.local_of
             .get(&a)

@@ -1,0 +1,232 @@
+//! Lowering one version of a function body, stretch by stretch, and *shape versions* of a
+//! stretch.
+//!
+//! A stretch is the straight-line bytecode from a jump target (or the entry) to the next jump
+//! target. Within one, everything lowered later is dominated by what was lowered earlier (every
+//! instruction's fast and slow paths join again), which is what `Region`'s facts rely on.
+//!
+//! **Shape versions.** A field access checks its object's shape (`crate::shapes`) on its own,
+//! because at its join with the path for objects of other shapes the fact that the shape matched
+//! is lost. So at the first access through a local whose key has a shape guess, the stretch
+//! *forks*: one compare of the object's shape, then the rest of the stretch is lowered twice, once
+//! knowing that the local's object has that shape (its accesses of the shape's keys are a load
+//! of the entries pointer and the access at a fixed offset, with no check and no slow path) and
+//! once as before, for every other value. Both copies end by jumping to the next stretch's block
+//! (or returning), so nothing after the stretch changes. A shaped copy may fork again for another
+//! local (nbody's `bi` and `bj`), at most `MAX_FORKS` times; the general copy never forks, so a
+//! stretch has at most `MAX_FORKS + 1` copies.
+//!
+//! The fact holds for the whole copy: the local is not assigned (that forgets it), and only
+//! removing a key changes an object's shape, which takes a call or a builtin (they forget it:
+//! `keeps_object_layouts`). Keys added by a `set_field` come after the shape's entries; the
+//! entries pointer may move then, so it is loaded at each access.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, Value};
+use cranelift_module::Module;
+use ilusm_bytecode::Instr;
+
+use crate::abi::{KIND_OBJECT, NIL, OBJ_SHAPE_OFFSET};
+use crate::lower::V;
+use crate::lower::{is_comparison, trusted, FnLower};
+use crate::numbers::{Facts, Int};
+
+/// How many times one copy of a stretch may fork for a shaped local.
+const MAX_FORKS: u32 = 2;
+
+/// What every copy of every stretch of one version reads.
+struct Walk<'x> {
+    instrs: &'x [(u32, Instr)],
+    depths: &'x [Option<usize>],
+    targets: HashMap<u32, Block>,
+    numbers: Vec<Option<Vec<bool>>>,
+    lists: Vec<Option<Vec<bool>>>,
+    ints: Vec<Option<Vec<Int>>>,
+}
+
+impl<M: Module> FnLower<'_, '_, M> {
+    /// Lower the body once, from the current block (after the entry code), with `facts` (from
+    /// `crate::numbers`) saying which stack slots are known numbers before each instruction.
+    pub(crate) fn lower_version(
+        &mut self,
+        instrs: &[(u32, Instr)],
+        depths: &[Option<usize>],
+        facts: Facts,
+    ) {
+        // One block per reachable jump target, with a parameter per stack entry.
+        let index_of: HashMap<u32, usize> = instrs
+            .iter()
+            .enumerate()
+            .map(|(i, (pc, _))| (*pc, i))
+            .collect();
+        let mut targets: HashMap<u32, Block> = HashMap::new();
+        for (i, (_, ins)) in instrs.iter().enumerate() {
+            let Some(t) = ins.jump_target() else { continue };
+            if depths[i].is_none() || targets.contains_key(&t) {
+                continue;
+            }
+            let Some(d) = index_of.get(&t).and_then(|&j| depths[j]) else {
+                continue;
+            };
+            let blk = self.b.create_block();
+            for _ in 0..d {
+                self.b.append_block_param(blk, V);
+            }
+            targets.insert(t, blk);
+        }
+        // Each target is sealed once the stretch with the last jump to it (a loop's back edge
+        // comes after it) has been lowered, all its copies: sealed early, a block's variables
+        // need no speculative parameters, and the loops' invariant locals stay plain values
+        // instead of block parameters.
+        let mut seal_after: HashMap<u32, usize> =
+            targets.keys().map(|t| (*t, index_of[t])).collect();
+        for (i, (_, ins)) in instrs.iter().enumerate() {
+            if let Some(last) = ins.jump_target().and_then(|t| seal_after.get_mut(&t)) {
+                *last = (*last).max(i);
+            }
+        }
+        let mut to_seal: Vec<(usize, Block)> = seal_after
+            .iter()
+            .map(|(t, &last)| (last, targets[t]))
+            .collect();
+        to_seal.sort_by_key(|&(last, blk)| std::cmp::Reverse((last, blk)));
+
+        let walk = Walk {
+            instrs,
+            depths,
+            targets,
+            numbers: facts.before,
+            lists: facts.lists,
+            ints: facts.ints,
+        };
+        self.stack.clear();
+        self.region = Default::default();
+        let mut i = 0;
+        while i < instrs.len() {
+            while to_seal.last().is_some_and(|&(last, _)| last < i) {
+                let (_, blk) = to_seal.pop().expect("checked");
+                self.b.seal_block(blk);
+            }
+            // Every stretch but the first starts at a jump target (the copies of the one before
+            // jumped there if they fall through). Sealed after its last jump (above).
+            let live = match walk.targets.get(&instrs[i].0) {
+                Some(&blk) => {
+                    if i == 0 {
+                        // The entry code falls into a loop that starts the body.
+                        self.b.ins().jump(blk, &[]);
+                    }
+                    self.b.switch_to_block(blk);
+                    self.stack = self.b.block_params(blk).to_vec();
+                    self.region = Default::default();
+                    true
+                }
+                None => i == 0,
+            };
+            i = self.lower_stretch(&walk, i, live, MAX_FORKS);
+        }
+        for (_, blk) in to_seal {
+            self.b.seal_block(blk);
+        }
+    }
+
+    /// Lower the instructions from index `from` up to the next jump target (or the end), in the
+    /// current block with the current stack and region; `live`: control reaches `from`. Where
+    /// control falls through to the next target, jump there with the stack. Returns the index
+    /// where the stretch ends. `forks`: how many more times this copy may fork.
+    fn lower_stretch(&mut self, w: &Walk, from: usize, mut live: bool, forks: u32) -> usize {
+        let mut fused = false;
+        let mut i = from;
+        while i < w.instrs.len() {
+            let (pc, ins) = w.instrs[i];
+            if i > from && w.targets.contains_key(&pc) {
+                break;
+            }
+            if std::mem::take(&mut fused) || !live || w.depths[i].is_none() {
+                i += 1;
+                continue;
+            }
+            debug_assert_eq!(w.depths[i], Some(self.stack.len()), "pc {pc}");
+            self.known = w.numbers[i].clone().unwrap_or_default();
+            self.known_lists = w.lists[i].clone().unwrap_or_default();
+            self.known_ints = w.ints[i].clone().unwrap_or_default();
+            debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
+            if forks > 0 {
+                if let Some((local, value, shape)) = self.fork_point(ins) {
+                    let (stack, region) = (self.stack.clone(), self.region.clone());
+                    let other = self.b.create_block();
+                    self.b.set_cold_block(other);
+                    self.expect_shape(value, shape, other);
+                    self.region.shaped.insert(local, shape);
+                    self.region.object_locals.insert(local);
+                    let end = self.lower_stretch(w, i, true, forks - 1);
+                    // The same instruction again, in the copy for every other value.
+                    (self.stack, self.region) = (stack, region);
+                    self.enter(other);
+                    let here = self.lower_stretch(w, i, true, 0);
+                    debug_assert_eq!(end, here, "copies of a stretch end together");
+                    return here;
+                }
+            }
+            // A comparison feeding a conditional jump (that is not itself a jump target)
+            // branches on the comparison directly.
+            if let (true, Some(&(next_pc, next))) = (is_comparison(ins), w.instrs.get(i + 1)) {
+                if let (Instr::JumpIf(t) | Instr::JumpIfNot(t), false) =
+                    (next, w.targets.contains_key(&next_pc))
+                {
+                    let branch_if = matches!(next, Instr::JumpIf(_));
+                    self.compare_branch(ins, pc, branch_if, w.targets[&t]);
+                    fused = true;
+                    i += 1;
+                    continue;
+                }
+            }
+            live = self.lower_instr(pc, ins, &w.targets);
+            i += 1;
+        }
+        if live {
+            match w.instrs.get(i) {
+                Some((pc, _)) => {
+                    let args: Vec<BlockArg> =
+                        self.stack.iter().map(|&v| BlockArg::Value(v)).collect();
+                    self.b.ins().jump(w.targets[pc], &args);
+                }
+                None => {
+                    // Verified code never falls off the end; keep the IR well formed anyway.
+                    let nil = self.iconst(NIL);
+                    self.lower_ret(nil);
+                }
+            }
+        }
+        i
+    }
+
+    /// Whether `ins` is a field access through a local, of a key with a shape guess, that this
+    /// copy of the stretch has not checked yet: the local, its value and the shape.
+    fn fork_point(&self, ins: Instr) -> Option<(u16, Value, u32)> {
+        let (k, from_top) = match ins {
+            Instr::GetField(k) => (k, 0),
+            Instr::SetField(k) => (k, 1),
+            _ => return None,
+        };
+        let value = self.stack[self.stack.len() - 1 - from_top];
+        let local = *self.region.local_of.get(&value)?;
+        let (shape, _) = self.shape_guess(k)?;
+        (!self.region.shaped.contains_key(&local)).then_some((local, value, shape))
+    }
+
+    /// Continue in a new block when `a` is an object of shape `shape`, else go to `other`.
+    fn expect_shape(&mut self, a: Value, shape: u32, other: Block) {
+        let addr = if self.known_object(a) {
+            self.heap_addr(a)
+        } else {
+            self.expect_kind(a, KIND_OBJECT, other)
+        };
+        let has = self.b.ins().uload32(trusted(), addr, OBJ_SHAPE_OFFSET);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, has, shape as i64);
+        let shaped = self.b.create_block();
+        self.b.ins().brif(same, shaped, &[], other, &[]);
+        self.enter(shaped);
+    }
+}
