@@ -308,7 +308,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
                 let at = self.expect_element(a, i, list, index, slow);
-                self.b.ins().store(trusted(), v, at, 0);
+                self.store_word(v, at, 0);
                 self.b.ins().jump(join, &[]);
                 self.enter(slow);
                 self.finish_slow(join, RtFn::SetIndex, &[a, i, v], pc, false);
@@ -378,7 +378,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let a = self.pop();
                 if let Some((entries, off)) = self.shaped_entry(a, k) {
                     // The key is there (at the shape's position): only its value changes.
-                    self.b.ins().store(trusted(), v, entries, off + 8);
+                    self.store_word(v, entries, off + 8);
                     return;
                 }
                 let found = self
@@ -396,12 +396,12 @@ impl<M: Module> FnLower<'_, '_, M> {
                     let lookup = self.b.create_block();
                     self.b.ins().brif(found, known, &[], lookup, &[]);
                     self.enter(known);
-                    self.b.ins().store(trusted(), v, found, 8);
+                    self.store_word(v, found, 8);
                     self.b.ins().jump(join, &[]);
                     self.enter(lookup);
                 }
                 self.field_fast_paths(a, k, cache, slow, |s, base, off| {
-                    s.b.ins().store(trusted(), v, base, off + 8);
+                    s.store_word(v, base, off + 8);
                     s.b.ins().jump(join, &[]);
                 });
                 self.enter(slow);

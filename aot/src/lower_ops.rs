@@ -123,6 +123,13 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
     }
 
+    /// Store the value word `v` at `addr + offset`: a float made into a word is stored as the
+    /// float (the same eight bytes), saving the move from the float to an integer register.
+    pub(crate) fn store_word(&mut self, v: Value, addr: Value, offset: i32) {
+        let src = self.bitcast_source(v, types::F64).unwrap_or(v);
+        self.b.ins().store(trusted(), src, addr, offset);
+    }
+
     /// `fls`/`tru` from an `i8` flag (they differ in bit 0 only).
     fn bool_from_flag(&mut self, flag: Value) -> Value {
         let wide = self.b.ins().uextend(V, flag);
