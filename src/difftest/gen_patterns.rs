@@ -127,7 +127,8 @@ impl Gen {
         self.cur_heavy = true;
         let xs = self.fresh("v");
         let i = self.fresh("v");
-        match self.rng.below(4) {
+        match self.rng.below(5) {
+            4 => self.records(),
             0 => {
                 let n = self.rng.int(100, 3000);
                 self.emit(format!("{xs} = []"));
@@ -166,6 +167,80 @@ impl Gen {
                 self.emit(format!("prn({s}, len({xs}))"));
             }
         }
+    }
+
+    /// Records made by one object literal whose keys no other literal has, so that native code
+    /// checks their shape instead of looking keys up (`aot/src/shapes.rs`, `stretch.rs`), mixed
+    /// with records that lost a key, gained one, or were built key by key in another order; then
+    /// loops that read and write their fields through one and two locals.
+    pub(super) fn records(&mut self) {
+        self.cur_heavy = true;
+        let (mk, xs, i, r, q, s, d) = (
+            self.fresh("f"),
+            self.fresh("v"),
+            self.fresh("v"),
+            self.fresh("v"),
+            self.fresh("v"),
+            self.fresh("v"),
+            self.fresh("v"),
+        );
+        let (ka, kb, kc) = (self.fresh("rk"), self.fresh("rk"), self.fresh("rk"));
+        let n = self.rng.int(4, 40);
+        self.emit(format!("{mk}(a, b, c) = {{{ka}: a, {kb}: b, {kc}: c}}"));
+        self.emit(format!("{xs} = []"));
+        self.emit(format!(
+            "{i} <- 0..{n}: psh({xs}, {mk}({i}, {i} * 2, {i} % 3))"
+        ));
+        // Some records change: one loses a key (maybe two, compacting its entries), one gains
+        // keys, and one built key by key in another order joins them.
+        for _ in 0..self.rng.int(1, 4) {
+            let at = self.rng.int(0, n);
+            match self.rng.below(4) {
+                0 => self.emit(format!("del({xs}[{at}], \"{ka}\")")),
+                1 => {
+                    self.emit(format!("del({xs}[{at}], \"{ka}\")"));
+                    self.emit(format!("del({xs}[{at}], \"{kb}\")"));
+                    self.emit(format!("{xs}[{at}].{kb} = -1"));
+                }
+                2 => self.emit(format!("{xs}[{at}].zz = 9")),
+                _ => {
+                    let o = self.fresh("v");
+                    self.emit(format!("{o} = {{}}"));
+                    self.emit(format!("{o}.{kc} = 1"));
+                    self.emit(format!("{o}.{kb} = 2"));
+                    self.emit(format!("{o}.{ka} = 3"));
+                    self.emit(format!("{xs}[{at}] = {o}"));
+                }
+            }
+        }
+        // The loops run in a function, where their names are locals (the fork is per local).
+        let (walk, p, j) = (self.fresh("f"), self.fresh("p"), self.fresh("v"));
+        let read_a = format!("(if {r}.{ka} == nil: 0 | {r}.{ka})");
+        self.emit(format!("{walk}({p}) ="));
+        self.emit(format!("    {s} = 0"));
+        self.emit(format!("    {r} <- {p}:"));
+        self.emit(format!("        {r}.{kb} = {r}.{kb} + 1"));
+        self.emit(format!(
+            "        {s} = {s} + {r}.{kb} * 2 + {r}.{kc} + {read_a}"
+        ));
+        // Pairs, as nbody's inner loop: two locals, each checked once per copy of the stretch.
+        self.emit(format!("    {j} <- 0..len({p}) - 2:"));
+        self.emit(format!("        {r} = {p}[{j}]"));
+        self.emit(format!("        {q} = {p}[{j} + 1]"));
+        self.emit(format!("        {d} = {r}.{kc} - {q}.{kc}"));
+        self.emit(format!("        {r}.{kc} = {r}.{kc} + {d} * 0.5"));
+        self.emit(format!("        {q}.{kc} = {q}.{kc} - {d} * 0.25"));
+        if self.rng.chance(30) {
+            // A key removed (by a builtin) and added again between two reads of it.
+            self.emit(format!("        if {j} == {}:", n / 2));
+            self.emit(format!("            del({q}, \"{kc}\")"));
+            self.emit(format!("            {q}.{kc} = 5"));
+        }
+        self.emit(format!("        {s} = {s} + {q}.{kb}"));
+        self.emit(format!("    {s}"));
+        self.emit(format!(
+            "prn({walk}({xs}), {walk}({xs}), {xs}[0], {xs}[len({xs}) - 1], len({xs}))"
+        ));
     }
 
     /// Prints the values of the names in scope.
