@@ -308,11 +308,15 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fast = move |s: &mut Self| {
             let r = s.b.ins().srem(ia, ib);
             let fr = s.b.ins().fcvt_from_sint(types::F64, r);
-            // The dividend's sign (the remainder has it already unless it is 0): in the
-            // register file the dividend is in (`fcopysign` needs mask constants, the integer
-            // form a move between files for a float).
+            // The dividend's sign (the remainder has it already unless it is 0, and converted
+            // it is +0 then), or'ed in, in the register file the dividend is in: for a float an
+            // `and` with -0.0 (the sign mask) and an `or`, where `fcopysign` also clears the
+            // remainder's sign (two mask constants, five instructions on x86_64); the integer
+            // form would move a float between register files.
             if s.bitcast_source(a, types::F64).is_some() {
-                let signed = s.b.ins().fcopysign(fr, fa);
+                let mask = s.b.ins().f64const(-0.0);
+                let sign = s.b.ins().band(fa, mask);
+                let signed = s.b.ins().bor(fr, sign);
                 s.f64_word(signed)
             } else {
                 let bits = s.b.ins().bitcast(V, MemFlagsData::new(), fr);
