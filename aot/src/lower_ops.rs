@@ -13,6 +13,7 @@ use ilusm_bytecode::Instr;
 use crate::abi::{RtFn, FALSE, KIND_LIST, LIST_LEN_OFFSET, NIL, NUMBER_LIMIT, TRUE};
 use crate::lower::{trusted, FnLower, V};
 use crate::numbers::Int;
+use target_lexicon::Architecture;
 
 /// Integers with magnitude up to this are exact in an f64 and in an i64 (2^53, also the
 /// runtime's limit on range bounds).
@@ -352,6 +353,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// on two numbers the float comparison branches directly, without materialising a boolean
     /// and testing its truthiness; otherwise the runtime's boolean (or error) decides.
     pub(crate) fn compare_branch(&mut self, op: Instr, pc: u32, branch_if: bool, target: Block) {
+        // Neither operand is NaN (a safe integer is not): then "equal" may also hold for
+        // unordered operands, which x86_64 tests with one flag instead of two (`ucomisd` sets
+        // ZF and PF for NaN). On aarch64 plain "equal" is the one-flag test.
+        let no_nan = self.known_int(1) >= Int::Safe
+            && self.known_int(0) >= Int::Safe
+            && self.m.isa().triple().architecture == Architecture::X86_64;
         let b = self.pop();
         let a = self.pop();
         let cond = self.both_numbers(a, b);
@@ -360,7 +367,9 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Le => (FloatCC::LessThanOrEqual, RtFn::Le, true),
             Instr::Gt => (FloatCC::GreaterThan, RtFn::Gt, true),
             Instr::Ge => (FloatCC::GreaterThanOrEqual, RtFn::Ge, true),
+            Instr::Eq if no_nan => (FloatCC::UnorderedOrEqual, RtFn::Eq, false),
             Instr::Eq => (FloatCC::Equal, RtFn::Eq, false),
+            _ if no_nan => (FloatCC::OrderedNotEqual, RtFn::Ne, false),
             _ => (FloatCC::NotEqual, RtFn::Ne, false),
         };
         let fast_blk = self.b.create_block();
