@@ -116,11 +116,14 @@ impl<M: Module> FnLower<'_, '_, M> {
             let ok = self.is_safe_integer(f, i);
             cond = self.b.ins().band(cond, ok);
         }
+        // The step as a float (its word a bitcast): the join and the step's local are then
+        // float registers, and the loop adds it to the counter with no move between files.
         let fast = move |s: &mut Self| {
             let up = s.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);
-            let one = s.iconst(1.0f64.to_bits());
-            let minus_one = s.iconst((-1.0f64).to_bits());
-            s.b.ins().select(up, one, minus_one)
+            let one = s.b.ins().f64const(1.0);
+            let minus_one = s.b.ins().f64const(-1.0);
+            let step = s.b.ins().select(up, one, minus_one);
+            s.f64_word(step)
         };
         let slow = |s: &mut Self| s.call_checked_cold(RtFn::RangePrep, &[a, b], pc);
         self.fast_or_slow(Some(cond), fast, slow);

@@ -124,6 +124,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
     }
 
+    /// Whether the code is for x86_64 (where some float tests cost a flag less in another form).
+    fn on_x86_64(&self) -> bool {
+        self.m.isa().triple().architecture == Architecture::X86_64
+    }
+
     /// Store the value word `v` at `addr + offset`: a float made into a word is stored as the
     /// float (the same eight bytes), saving the move from the float to an integer register.
     pub(crate) fn store_word(&mut self, v: Value, addr: Value, offset: i32) {
@@ -233,8 +238,15 @@ impl<M: Module> FnLower<'_, '_, M> {
         if op == Instr::Div && reciprocal.is_none() {
             let fb = self.as_f64(b);
             let zero = self.b.ins().f64const(0.0);
-            // `ne` is "unordered or not equal": NaN divides inline; 0 and -0 go to the runtime.
-            let nonzero = self.b.ins().fcmp(FloatCC::NotEqual, fb, zero);
+            // 0 and -0 go to the runtime. NaN may go either way (the runtime divides it too):
+            // on x86_64 "ordered and not equal" tests one flag (`ucomisd` sets ZF for NaN as for
+            // equal), on aarch64 "unordered or not equal" does.
+            let cc = if self.on_x86_64() {
+                FloatCC::OrderedNotEqual
+            } else {
+                FloatCC::NotEqual
+            };
+            let nonzero = self.b.ins().fcmp(cc, fb, zero);
             cond = Some(self.and_flag(cond, nonzero));
         }
         let slow = match op {
@@ -356,9 +368,8 @@ impl<M: Module> FnLower<'_, '_, M> {
         // Neither operand is NaN (a safe integer is not): then "equal" may also hold for
         // unordered operands, which x86_64 tests with one flag instead of two (`ucomisd` sets
         // ZF and PF for NaN). On aarch64 plain "equal" is the one-flag test.
-        let no_nan = self.known_int(1) >= Int::Safe
-            && self.known_int(0) >= Int::Safe
-            && self.m.isa().triple().architecture == Architecture::X86_64;
+        let no_nan =
+            self.known_int(1) >= Int::Safe && self.known_int(0) >= Int::Safe && self.on_x86_64();
         let b = self.pop();
         let a = self.pop();
         let cond = self.both_numbers(a, b);
