@@ -14,6 +14,10 @@
 //! bounds check and the key comparison. Any other object (another shape, shape 0, an object made
 //! by a builtin) takes the inline cache as before, so the guess is only ever a fast path.
 //!
+//! Shape numbers mean something only within one module: every process runs native code of one
+//! module (an AOT executable, or `ilusm run --jit`, which compiles the whole program at once), and
+//! objects the runtime or the interpreter makes have shape 0.
+//!
 //! This is not hidden classes: shapes are not created at run time, and an object that loses a
 //! key loses its shape for good. It fits programs whose records are built by literals (nbody's
 //! bodies), which is where field accesses are hottest.
