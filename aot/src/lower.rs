@@ -617,7 +617,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         Ok(())
     }
 
-    fn block_args(&self) -> Vec<BlockArg> {
+    pub(crate) fn block_args(&self) -> Vec<BlockArg> {
         self.stack.iter().map(|&v| BlockArg::Value(v)).collect()
     }
 

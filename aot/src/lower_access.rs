@@ -177,29 +177,41 @@ impl<M: Module> FnLower<'_, '_, M> {
         slow: Block,
         mut at: impl FnMut(&mut Self, Value, i32),
     ) {
-        let addr = if self.known_object(a) {
-            self.heap_addr(a)
-        } else {
-            self.expect_kind(a, KIND_OBJECT, slow)
-        };
+        let addr = self.expect_object(a, slow);
         let Some((shape, pos)) = self.shape_guess(k) else {
             let entry = self.expect_cached_entry(addr, cache, slow, false);
             at(self, entry, 0);
             return;
         };
-        let has = self.b.ins().uload32(trusted(), addr, OBJ_SHAPE_OFFSET);
-        let same = self.b.ins().icmp_imm_u(IntCC::Equal, has, shape as i64);
-        let (shaped, lookup) = (self.b.create_block(), self.b.create_block());
+        let lookup = self.b.create_block();
         // Laid out after the function's hot code (it is not cold for objects without this
         // shape, but then it is only two jumps more), so that a shaped access is straight code.
         self.b.set_cold_block(lookup);
-        self.b.ins().brif(same, shaped, &[], lookup, &[]);
-        self.enter(shaped);
+        self.expect_shape_at(addr, shape, lookup);
         let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
         at(self, entries, pos as i32 * ENTRY_SIZE as i32);
         self.enter(lookup);
         let entry = self.expect_cached_entry(addr, cache, slow, true);
         at(self, entry, 0);
+    }
+
+    /// The address of the object `a`, going to `slow` if it is not one (nothing is checked when
+    /// this stretch already proved it an object).
+    pub(crate) fn expect_object(&mut self, a: Value, slow: Block) -> Value {
+        if self.known_object(a) {
+            self.heap_addr(a)
+        } else {
+            self.expect_kind(a, KIND_OBJECT, slow)
+        }
+    }
+
+    /// Continue in a new block when the object at `addr` has shape `shape`, else go to `other`.
+    pub(crate) fn expect_shape_at(&mut self, addr: Value, shape: u32, other: Block) {
+        let has = self.b.ins().uload32(trusted(), addr, OBJ_SHAPE_OFFSET);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, has, shape as i64);
+        let shaped = self.b.create_block();
+        self.b.ins().brif(same, shaped, &[], other, &[]);
+        self.enter(shaped);
     }
 
     /// Where this copy of the stretch knows `a`'s object to have the shape that key `k` is
@@ -436,7 +448,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Whether `a` is the value of a local proven an object in this stretch of bytecode.
-    pub(crate) fn known_object(&self, a: Value) -> bool {
+    fn known_object(&self, a: Value) -> bool {
         let r = &self.region;
         r.local_of
             .get(&a)

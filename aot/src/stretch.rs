@@ -23,14 +23,13 @@
 
 use std::collections::HashMap;
 
-use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, Value};
+use cranelift_codegen::ir::{Block, InstBuilder, Value};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
-use crate::abi::{KIND_OBJECT, NIL, OBJ_SHAPE_OFFSET};
+use crate::abi::NIL;
 use crate::lower::V;
-use crate::lower::{is_comparison, trusted, FnLower};
+use crate::lower::{is_comparison, FnLower};
 use crate::numbers::{Facts, Int};
 
 /// How many times one copy of a stretch may fork for a shaped local.
@@ -157,7 +156,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                     let (stack, region) = (self.stack.clone(), self.region.clone());
                     let other = self.b.create_block();
                     self.b.set_cold_block(other);
-                    self.expect_shape(value, shape, other);
+                    let addr = self.expect_object(value, other);
+                    self.expect_shape_at(addr, shape, other);
                     self.region.shaped.insert(local, shape);
                     self.region.object_locals.insert(local);
                     let end = self.lower_stretch(w, i, true, forks - 1);
@@ -188,8 +188,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if live {
             match w.instrs.get(i) {
                 Some((pc, _)) => {
-                    let args: Vec<BlockArg> =
-                        self.stack.iter().map(|&v| BlockArg::Value(v)).collect();
+                    let args = self.block_args();
                     self.b.ins().jump(w.targets[pc], &args);
                 }
                 None => {
@@ -214,19 +213,5 @@ impl<M: Module> FnLower<'_, '_, M> {
         let local = *self.region.local_of.get(&value)?;
         let (shape, _) = self.shape_guess(k)?;
         (!self.region.shaped.contains_key(&local)).then_some((local, value, shape))
-    }
-
-    /// Continue in a new block when `a` is an object of shape `shape`, else go to `other`.
-    fn expect_shape(&mut self, a: Value, shape: u32, other: Block) {
-        let addr = if self.known_object(a) {
-            self.heap_addr(a)
-        } else {
-            self.expect_kind(a, KIND_OBJECT, other)
-        };
-        let has = self.b.ins().uload32(trusted(), addr, OBJ_SHAPE_OFFSET);
-        let same = self.b.ins().icmp_imm_u(IntCC::Equal, has, shape as i64);
-        let shaped = self.b.create_block();
-        self.b.ins().brif(same, shaped, &[], other, &[]);
-        self.enter(shaped);
     }
 }
