@@ -17,31 +17,45 @@ use ilusm_runtime::heap::{self, Kind};
 use ilusm_runtime::heap::{LIST_ITEMS_OFFSET, LIST_LEN_OFFSET, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET};
 use ilusm_runtime::Value;
 
-/// The word at byte offset `off` of heap object `v`.
+/// The address of heap object `v` if it is a `want` (a list or an object).
 #[inline(always)]
-fn word(v: Value, off: usize) -> usize {
-    // SAFETY: callers pass a live list or object and one of its view's
-    // documented offsets (both views are two words from offset 8).
-    unsafe { *((v.heap_addr() + off) as *const usize) }
+fn view(v: Value, want: Kind) -> Option<usize> {
+    // `heap::kind` computes the same address; the compiler shares it.
+    let p = v.heap_ptr()?;
+    (heap::kind(v) == Some(want)).then_some(p)
+}
+
+/// The word at byte offset `off` of the heap object at `p`.
+#[inline(always)]
+fn word(p: usize, off: usize) -> usize {
+    // SAFETY: callers pass the address of a live list or object (from
+    // `view`) and one of its view's documented offsets (both views are two
+    // words from offset 8).
+    unsafe { *((p + off) as *const usize) }
 }
 
 /// `i` as an element position of a `len`-element list: an integral number
-/// `0 <= i < len` (`-0` counts as 0), as `containers` decides it. The
-/// saturating cast avoids a `fract` call: a non-integral or negative `i`
-/// does not survive the round trip.
+/// `0 <= i < len` (`-0` counts as 0), as `containers` decides it. The range
+/// test comes first so that the conversions are the plain signed ones (one
+/// instruction each way on x86_64): `n as usize` saturates, which costs a
+/// dozen instructions of fix-ups per index in sieve's inner loop. A
+/// non-integral `i` does not survive the round trip; NaN fails the range test.
 #[inline(always)]
 fn position(i: Value, len: usize) -> Option<usize> {
+    const EXACT: f64 = (1u64 << 53) as f64;
     let n = i.as_f64()?;
-    let k = n as usize;
-    (k < len && k as f64 == n).then_some(k)
+    if !(0.0..EXACT).contains(&n) {
+        return None;
+    }
+    // SAFETY: 0 <= n < 2^53, so it fits in an i64.
+    let k = unsafe { n.to_int_unchecked::<i64>() };
+    (k as f64 == n && (k as usize) < len).then_some(k as usize)
 }
 
 /// `a[i]` when `a` is a list and `i` a position in it.
 #[inline(always)]
 pub(crate) fn list_get(a: Value, i: Value) -> Option<Value> {
-    if heap::kind(a) != Some(Kind::List) {
-        return None;
-    }
+    let a = view(a, Kind::List)?;
     let k = position(i, word(a, LIST_LEN_OFFSET))?;
     let items = word(a, LIST_ITEMS_OFFSET) as *const Value;
     // SAFETY: k is below the view's length, which is current.
@@ -51,16 +65,16 @@ pub(crate) fn list_get(a: Value, i: Value) -> Option<Value> {
 /// `len(a)` when `a` is a list.
 #[inline(always)]
 pub(crate) fn list_len(a: Value) -> Option<usize> {
-    (heap::kind(a) == Some(Kind::List)).then(|| word(a, LIST_LEN_OFFSET))
+    view(a, Kind::List).map(|a| word(a, LIST_LEN_OFFSET))
 }
 
 /// `a[i] = v` when `a` is a list and `i` a position in it; `false`:
 /// nothing was stored.
 #[inline(always)]
 pub(crate) fn list_set(a: Value, i: Value, v: Value) -> bool {
-    if heap::kind(a) != Some(Kind::List) {
+    let Some(a) = view(a, Kind::List) else {
         return false;
-    }
+    };
     let Some(k) = position(i, word(a, LIST_LEN_OFFSET)) else {
         return false;
     };
@@ -77,9 +91,7 @@ pub(crate) fn list_set(a: Value, i: Value, v: Value) -> bool {
 /// never a string, so it never matches). `None`: not an object, or a miss.
 #[inline(always)]
 fn cached_entry(a: Value, key: Value, hint: &Cell<u32>) -> Option<*mut Value> {
-    if heap::kind(a) != Some(Kind::Object) {
-        return None;
-    }
+    let a = view(a, Kind::Object)?;
     let h = hint.get() as usize;
     if h >= word(a, OBJ_LEN_OFFSET) {
         return None;

@@ -157,24 +157,29 @@ pub(crate) fn fmod(x: f64, y: f64) -> f64 {
 }
 
 /// `fmod(x, k)` for a nonzero integer `k` of magnitude below 2^53 (the
-/// `ModByConst` invariant), bit for bit: for an integer `x` the remainder is
-/// `|x| mod |k|` with the dividend's sign (also when it is 0: `-4 % 2` is
-/// -0), computed unsigned by a divisor known nonzero, so with none of
-/// [`fmod`]'s checks of the divisor (a sixth of `s = s + i % 7`).
+/// `ModByConst` invariant), bit for bit, without an integer division: for an
+/// integral `x` below 2^53 in magnitude, the rounded quotient `x / k` never
+/// reaches the next integer towards infinity (its rounding error is at most
+/// |x/k|·2^-53 < 1/|k|, and a non-integral quotient is at least 1/|k| from
+/// an integer), so truncating it gives the exact integer quotient `q`; `q·k`
+/// and `x - q·k` are integers below 2^53, so both are exact. The remainder is
+/// 0 or has the dividend's sign, and fmod's zero has that sign too (`-4 % 2`
+/// is -0), so or-ing in the dividend's sign bit is its sign. This replaced
+/// an unsigned integer division with its conversions and sign handling:
+/// 13 fewer instructions of `s = s + i % 7`.
 #[inline(always)]
 fn fmod_by_const(x: f64, k: f64) -> f64 {
     const EXACT: f64 = (1u64 << 53) as f64;
+    const SIGN: u64 = 1 << 63;
     debug_assert!(k != 0.0 && k.fract() == 0.0 && k.abs() < EXACT);
     if x.abs() < EXACT {
         // SAFETY: x is finite and below 2^53 in magnitude, so it fits.
         let xi = unsafe { x.to_int_unchecked::<i64>() };
         if xi as f64 == x {
-            // SAFETY: |k| is a nonzero integer below 2^53 (`ModByConst`'s invariant).
-            // (Through i64: x86_64 converts to signed integers in one instruction.)
-            let m = unsafe {
-                std::num::NonZeroU64::new_unchecked(k.to_int_unchecked::<i64>().unsigned_abs())
-            };
-            return ((xi.unsigned_abs() % m) as f64).copysign(x);
+            // SAFETY: |x / k| <= |x| < 2^53 (|k| >= 1), so it fits.
+            let q = unsafe { (x / k).to_int_unchecked::<i64>() } as f64;
+            let r = x - q * k;
+            return f64::from_bits(r.to_bits() | (x.to_bits() & SIGN));
         }
     }
     ops::fmod(x, k)
@@ -426,6 +431,38 @@ fn fuse_long(original: &[Op], i: usize) -> Option<Op> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Integral dividends and divisors of every magnitude up to 2^53, from
+    /// a fixed xorshift sequence, against the runtime's `fmod`.
+    #[test]
+    fn the_remainder_by_a_constant_matches_fmod_on_random_integers() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // A random integer of a random bit length (1..=53) and sign.
+        let mut int = move || {
+            let r = next();
+            let bits = 1 + (r % 53) as u32;
+            let m = ((r >> 8) & ((1u64 << bits) - 1)) as f64;
+            if r >> 63 == 1 {
+                -m
+            } else {
+                m
+            }
+        };
+        for _ in 0..200_000 {
+            let (x, k) = (int(), int());
+            if k == 0.0 {
+                continue;
+            }
+            let (got, want) = (fmod_by_const(x, k), ops::fmod(x, k));
+            assert_eq!(got.to_bits(), want.to_bits(), "{x} % {k}: {got} != {want}");
+        }
+    }
 
     #[test]
     fn the_remainder_by_a_constant_is_fmod_bit_for_bit() {

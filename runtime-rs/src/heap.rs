@@ -288,12 +288,9 @@ pub fn alloc_buffer(len: usize) -> Value {
 /// The kind of a heap value, or `None` if `v` is not a heap reference.
 #[inline]
 pub fn kind(v: Value) -> Option<Kind> {
-    if v.is_heap() {
-        // SAFETY: heap values point at a live object starting with a Header.
-        Some(unsafe { (*(v.heap_addr() as *const Header)).kind })
-    } else {
-        None
-    }
+    // SAFETY: heap values point at a live object starting with a Header.
+    v.heap_ptr()
+        .map(|p| unsafe { (*(p as *const Header)).kind })
 }
 
 /// The string `v` refers to, if it is one. See the module docs for how long
