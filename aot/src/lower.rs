@@ -169,6 +169,7 @@ pub(crate) fn lower_module<M: Module>(
                 known: Vec::new(),
                 known_lists: Vec::new(),
                 known_ints: Vec::new(),
+                pushes_operand: false,
                 region: Region::default(),
                 slow_result: None,
                 float_vars: HashSet::new(),
@@ -313,6 +314,10 @@ pub(crate) struct Region {
     /// version of the stretch. Forgotten where `entries` are (only a removed key changes a
     /// shape, and removing keys takes a call or a builtin).
     pub shaped: HashMap<u16, u32>,
+    /// For a local in `shaped`: its object's entries pointer, loaded at the first access. An
+    /// appended key may move the entries (and keeps the shape), so it is forgotten where
+    /// `entries` are and also where a `set_field` may have appended a key.
+    pub shaped_entries: HashMap<u16, Value>,
 }
 
 impl Region {
@@ -322,6 +327,17 @@ impl Region {
         self.local_of.retain(|_, x| *x != l);
         self.entries.retain(|(x, _), _| *x != l);
         self.shaped.remove(&l);
+        self.shaped_entries.remove(&l);
+    }
+
+    /// Something may have added or removed keys of any object: what is known of where entries
+    /// are goes (shapes survive an added key; `drop_shapes` says whether they go too).
+    pub fn entries_moved(&mut self, drop_shapes: bool) {
+        self.entries.clear();
+        self.shaped_entries.clear();
+        if drop_shapes {
+            self.shaped.clear();
+        }
     }
 }
 
@@ -381,6 +397,10 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub known_lists: Vec<bool>,
     /// Likewise, what is known about the numbers' values.
     pub known_ints: Vec<Int>,
+    /// Whether the value the instruction being lowered pushes is next used as an operand of
+    /// arithmetic or of an order comparison (`stretch.rs`): a field read then loads it as a
+    /// float, and the operation checks it in the float registers (`lower_ops.rs`).
+    pub pushes_operand: bool,
     /// Where slow-path calls leave their results (`slow_calls.rs`), once one is made.
     pub slow_result: Option<StackSlot>,
     /// The variables (by index) of locals kept in float registers (`lower_body`).
@@ -629,8 +649,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         targets: &HashMap<u32, Block>,
     ) -> bool {
         if !self.keeps_object_layouts(ins) {
-            self.region.entries.clear();
-            self.region.shaped.clear();
+            self.region.entries_moved(true);
         }
         match ins {
             Instr::Push(k) => {

@@ -223,8 +223,17 @@ impl<M: Module> FnLower<'_, '_, M> {
         if guessed != shape {
             return None;
         }
-        let addr = self.heap_addr(a);
-        let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
+        // Loaded once per local in this copy of the stretch: the first access dominates the
+        // later ones (they are on its straight line, slow paths rejoin before them).
+        let entries = match self.region.shaped_entries.get(local) {
+            Some(&e) => e,
+            None => {
+                let (local, addr) = (*local, self.heap_addr(a));
+                let e = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
+                self.region.shaped_entries.insert(local, e);
+                e
+            }
+        };
         Some((entries, pos as i32 * ENTRY_SIZE as i32))
     }
 
@@ -341,7 +350,14 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::GetField(k) | Instr::GetFieldOpt(k) => {
                 let a = self.pop();
                 if let Some((entries, off)) = self.shaped_entry(a, k) {
-                    let v = self.b.ins().load(V, trusted(), entries, off + 8);
+                    let v = if self.pushes_operand {
+                        // Loaded into a float register, where the operation's number check
+                        // (an ordered compare) and its arithmetic use it.
+                        let f = self.b.ins().load(types::F64, trusted(), entries, off + 8);
+                        self.f64_word(f)
+                    } else {
+                        self.b.ins().load(V, trusted(), entries, off + 8)
+                    };
                     self.stack.push(v);
                     return;
                 }
@@ -422,7 +438,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 if found.is_none() {
                     // Its slow path may have added the key, moving that object's entries. With
                     // a found entry the key was there and stays: it is only overwritten.
-                    self.region.entries.clear();
+                    self.region.entries_moved(false);
                 }
                 self.proven_object(a);
             }

@@ -20,10 +20,20 @@ use target_lexicon::Architecture;
 const EXACT_INT: i64 = 1 << 53;
 
 impl<M: Module> FnLower<'_, '_, M> {
+    /// An `i8` flag: `v` is a number. It may be false for a NaN that is a number (see below):
+    /// every use sends false to the general case, which answers for any word.
     fn is_number(&mut self, v: Value) -> Value {
-        self.b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, v, NUMBER_LIMIT as i64)
+        match self.bitcast_source(v, types::F64) {
+            // A word that is in a float register (a field loaded as a float, a float join of a
+            // diamond whose slow side may give any word) is tested there: every word that is
+            // not a number is a NaN as a float, so "not NaN" means a number. A NaN that is a
+            // number goes to the general case, which gives the same answer.
+            Some(f) => self.b.ins().fcmp(FloatCC::Ordered, f, f),
+            None => self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, v, NUMBER_LIMIT as i64),
+        }
     }
 
     /// An `i8` flag: the two operands of a binary instruction (`a` below `b` on the stack) are
@@ -36,10 +46,17 @@ impl<M: Module> FnLower<'_, '_, M> {
             // Both are numbers when the larger word is one (numbers are the words below
             // `NUMBER_LIMIT`): a conditional move and one compare, against two compares, two
             // flag materializations and their `and`.
-            (false, false) => {
-                let larger = self.b.ins().umax(a, b);
-                Some(self.is_number(larger))
-            }
+            (false, false) => match (
+                self.bitcast_source(a, types::F64),
+                self.bitcast_source(b, types::F64),
+            ) {
+                // Both in float registers: one ordered compare (see `is_number`).
+                (Some(fa), Some(fb)) => Some(self.b.ins().fcmp(FloatCC::Ordered, fa, fb)),
+                _ => {
+                    let larger = self.b.ins().umax(a, b);
+                    Some(self.is_number(larger))
+                }
+            },
         }
     }
 

@@ -151,6 +151,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.known_lists = w.lists[i].clone().unwrap_or_default();
             self.known_ints = w.ints[i].clone().unwrap_or_default();
             debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
+            self.pushes_operand = used_as_operand(w, i);
             if forks > 0 {
                 if let Some((local, value, shape)) = self.fork_point(ins) {
                     let (stack, region) = (self.stack.clone(), self.region.clone());
@@ -214,4 +215,36 @@ impl<M: Module> FnLower<'_, '_, M> {
         let (shape, _) = self.shape_guess(k)?;
         (!self.region.shaped.contains_key(&local)).then_some((local, value, shape))
     }
+}
+
+/// Whether the value instruction `i` pushes is next used, in the same stretch, as an operand of
+/// arithmetic or of an order comparison (which check that it is a number). Follows the stack
+/// effects of the instructions after `i` until one pops the value; a jump or a jump target
+/// first ends the search.
+fn used_as_operand(w: &Walk, i: usize) -> bool {
+    // How many values are above the one `i` pushes.
+    let mut above = 0;
+    for &(pc, ins) in &w.instrs[i + 1..] {
+        if w.targets.contains_key(&pc) || ins.jump_target().is_some() {
+            return false;
+        }
+        let (pops, pushes) = ins.stack_effect();
+        if pops > above {
+            return matches!(
+                ins,
+                Instr::Add
+                    | Instr::Sub
+                    | Instr::Mul
+                    | Instr::Div
+                    | Instr::Mod
+                    | Instr::Neg
+                    | Instr::Lt
+                    | Instr::Le
+                    | Instr::Gt
+                    | Instr::Ge
+            );
+        }
+        above = above - pops + pushes;
+    }
+    false
 }
