@@ -55,6 +55,7 @@ mod specialize;
 mod stretch;
 #[cfg(test)]
 mod tests;
+mod twins;
 
 pub use jit::jit_run;
 pub use link::link_executable;

@@ -29,6 +29,8 @@ use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNAS
 use crate::inline::{num_locals, Callees};
 use crate::numbers::Int;
 use crate::specialize::Speculation;
+use crate::stretch::Region;
+use crate::twins::Twin;
 use crate::AotError;
 
 /// The value type (a NaN-boxed word).
@@ -171,6 +173,7 @@ pub(crate) fn lower_module<M: Module>(
                 known_ints: Vec::new(),
                 pushes_operand: false,
                 region: Region::default(),
+                twins: HashMap::new(),
                 slow_result: None,
                 float_vars: HashSet::new(),
             };
@@ -297,50 +300,6 @@ pub(crate) fn is_comparison(ins: Instr) -> bool {
     )
 }
 
-/// What the lowering knows within one straight-line stretch of bytecode (no jump target since
-/// its start): everything lowered later in it is dominated by what was lowered earlier, as the
-/// fast and slow paths of each instruction join again and errors leave the function.
-#[derive(Clone, Default)]
-pub(crate) struct Region {
-    /// The local each value read by `get_local` here is the value of (while unassigned).
-    pub local_of: HashMap<Value, u16>,
-    /// Locals proven to hold objects by a field access that succeeded (`lower_access.rs`).
-    pub object_locals: HashSet<u16>,
-    /// For (local, key constant): the address of the entry a `get_field` found the key at in
-    /// the local's object, or 0 where it took the slow path (`lower_access.rs`). Forgotten at
-    /// anything that could add or remove an object's keys (`keeps_object_layouts`).
-    pub entries: HashMap<(u16, u32), Value>,
-    /// Locals whose object was checked to have a shape (`stretch.rs`, `crate::shapes`), in this
-    /// version of the stretch. Forgotten where `entries` are (only a removed key changes a
-    /// shape, and removing keys takes a call or a builtin).
-    pub shaped: HashMap<u16, u32>,
-    /// For a local in `shaped`: its object's entries pointer, loaded at the first access. An
-    /// appended key may move the entries (and keeps the shape), so it is forgotten where
-    /// `entries` are and also where a `set_field` may have appended a key.
-    pub shaped_entries: HashMap<u16, Value>,
-}
-
-impl Region {
-    /// Local `l` was assigned: what was known of its old value no longer says anything.
-    fn assigned(&mut self, l: u16) {
-        self.object_locals.remove(&l);
-        self.local_of.retain(|_, x| *x != l);
-        self.entries.retain(|(x, _), _| *x != l);
-        self.shaped.remove(&l);
-        self.shaped_entries.remove(&l);
-    }
-
-    /// Something may have added or removed keys of any object: what is known of where entries
-    /// are goes (shapes survive an added key; `drop_shapes` says whether they go too).
-    pub fn entries_moved(&mut self, drop_shapes: bool) {
-        self.entries.clear();
-        self.shaped_entries.clear();
-        if drop_shapes {
-            self.shaped.clear();
-        }
-    }
-}
-
 /// The state of lowering one function's direct entry.
 pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub b: FunctionBuilder<'a>,
@@ -390,6 +349,9 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub field_sites: HashMap<u32, u32>,
     /// Facts about the current straight-line stretch of bytecode.
     pub region: Region,
+    /// The twin of each jump target in a loop that has a copy for a shaped local
+    /// (`twins.rs`), by the target's pc; empty outside `lower_version`.
+    pub twins: HashMap<u32, Twin>,
     /// Which operand-stack slots (bottom first) are known numbers before the instruction being
     /// lowered (`crate::numbers`).
     pub known: Vec<bool>,
@@ -486,7 +448,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// The value word of local `l` (a float variable's bits as a word).
-    fn get_local(&mut self, l: u16) -> Value {
+    pub(crate) fn get_local(&mut self, l: u16) -> Value {
         let var = self.locals[l as usize];
         let v = self.b.use_var(var);
         if self.float_vars.contains(&var.index()) {
@@ -717,8 +679,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.b.ins().store(trusted(), v, addr, 0);
             }
             Instr::Jump(t) => {
-                let args = self.block_args();
-                self.b.ins().jump(targets[&t], &args);
+                self.jump_to(targets, t, pc);
                 return false;
             }
             Instr::JumpIf(t) | Instr::JumpIfNot(t) => {
@@ -726,10 +687,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let truth = self.truthy_top(c);
                 let args = self.block_args();
                 let fall = self.b.create_block();
+                let target = self.target_block(targets, t);
                 if matches!(ins, Instr::JumpIf(_)) {
-                    self.b.ins().brif(truth, targets[&t], &args, fall, &[]);
+                    self.b.ins().brif(truth, target, &args, fall, &[]);
                 } else {
-                    self.b.ins().brif(truth, fall, &[], targets[&t], &args);
+                    self.b.ins().brif(truth, fall, &[], target, &args);
                 }
                 self.enter(fall);
             }

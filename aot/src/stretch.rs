@@ -21,7 +21,7 @@
 //! `keeps_object_layouts`). Keys added by a `set_field` come after the shape's entries; the
 //! entries pointer may move then, so it is loaded at each access.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::ir::{Block, InstBuilder, Value};
 use cranelift_module::Module;
@@ -31,6 +31,50 @@ use crate::abi::NIL;
 use crate::lower::V;
 use crate::lower::{is_comparison, FnLower};
 use crate::numbers::{Facts, Int};
+
+/// What the lowering knows within one straight-line stretch of bytecode (no jump target since
+/// its start): everything lowered later in it is dominated by what was lowered earlier, as the
+/// fast and slow paths of each instruction join again and errors leave the function.
+#[derive(Clone, Default)]
+pub(crate) struct Region {
+    /// The local each value read by `get_local` here is the value of (while unassigned).
+    pub local_of: HashMap<Value, u16>,
+    /// Locals proven to hold objects by a field access that succeeded (`lower_access.rs`).
+    pub object_locals: HashSet<u16>,
+    /// For (local, key constant): the address of the entry a `get_field` found the key at in
+    /// the local's object, or 0 where it took the slow path (`lower_access.rs`). Forgotten at
+    /// anything that could add or remove an object's keys (`keeps_object_layouts`).
+    pub entries: HashMap<(u16, u32), Value>,
+    /// Locals whose object was checked to have a shape (`stretch.rs`, `crate::shapes`), in this
+    /// version of the stretch. Forgotten where `entries` are (only a removed key changes a
+    /// shape, and removing keys takes a call or a builtin).
+    pub shaped: HashMap<u16, u32>,
+    /// For a local in `shaped`: its object's entries pointer, loaded at the first access. An
+    /// appended key may move the entries (and keeps the shape), so it is forgotten where
+    /// `entries` are and also where a `set_field` may have appended a key.
+    pub shaped_entries: HashMap<u16, Value>,
+}
+
+impl Region {
+    /// Local `l` was assigned: what was known of its old value no longer says anything.
+    pub fn assigned(&mut self, l: u16) {
+        self.object_locals.remove(&l);
+        self.local_of.retain(|_, x| *x != l);
+        self.entries.retain(|(x, _), _| *x != l);
+        self.shaped.remove(&l);
+        self.shaped_entries.remove(&l);
+    }
+
+    /// Something may have added or removed keys of any object: what is known of where entries
+    /// are goes (shapes survive an added key; `drop_shapes` says whether they go too).
+    pub fn entries_moved(&mut self, drop_shapes: bool) {
+        self.entries.clear();
+        self.shaped_entries.clear();
+        if drop_shapes {
+            self.shaped.clear();
+        }
+    }
+}
 
 /// How many times one copy of a stretch may fork for a shaped local.
 const MAX_FORKS: u32 = 2;
@@ -86,9 +130,14 @@ impl<M: Module> FnLower<'_, '_, M> {
                 *last = (*last).max(i);
             }
         }
+        self.plan_twins(instrs, &index_of, &targets);
         let mut to_seal: Vec<(usize, Block)> = seal_after
             .iter()
             .map(|(t, &last)| (last, targets[t]))
+            .chain(seal_after.iter().filter_map(|(t, &last)| {
+                // A twin's jumps come from the same places as its original's, or fewer.
+                self.twins.get(t).map(|tw| (last, tw.block))
+            }))
             .collect();
         to_seal.sort_by_key(|&(last, blk)| std::cmp::Reverse((last, blk)));
 
@@ -123,11 +172,21 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
                 None => i == 0,
             };
-            i = self.lower_stretch(&walk, i, live, MAX_FORKS);
+            let from = i;
+            i = self.lower_stretch(&walk, from, live, MAX_FORKS);
+            if let Some(tw) = self.twins.get(&instrs[from].0).copied() {
+                // The same stretch again in the target's twin (`twins.rs`).
+                self.b.switch_to_block(tw.block);
+                self.stack = self.b.block_params(tw.block).to_vec();
+                self.region = Self::twin_region(&tw);
+                let end = self.lower_stretch(&walk, from, true, MAX_FORKS);
+                debug_assert_eq!(end, i, "a twin's stretch ends where its original's does");
+            }
         }
         for (_, blk) in to_seal {
             self.b.seal_block(blk);
         }
+        self.twins.clear();
     }
 
     /// Lower the instructions from index `from` up to the next jump target (or the end), in the
@@ -177,7 +236,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                     (next, w.targets.contains_key(&next_pc))
                 {
                     let branch_if = matches!(next, Instr::JumpIf(_));
-                    self.compare_branch(ins, pc, branch_if, w.targets[&t]);
+                    let target = self.target_block(&w.targets, t);
+                    self.compare_branch(ins, pc, branch_if, target);
                     fused = true;
                     i += 1;
                     continue;
@@ -188,10 +248,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
         if live {
             match w.instrs.get(i) {
-                Some((pc, _)) => {
-                    let args = self.block_args();
-                    self.b.ins().jump(w.targets[pc], &args);
-                }
+                Some(&(pc, _)) => self.jump_to(&w.targets, pc, w.instrs[i - 1].0),
                 None => {
                     // Verified code never falls off the end; keep the IR well formed anyway.
                     let nil = self.iconst(NIL);
