@@ -111,13 +111,14 @@ impl<M: Module> FnLower<'_, '_, M> {
         let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
         // Unsigned: a negative index is out of range too.
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, n, len);
-        let ok = [is_num, integral]
-            .into_iter()
-            .flatten()
-            .fold(in_range, |ok, c| self.b.ins().band(ok, c));
-        let hit = self.b.create_block();
-        self.b.ins().brif(ok, hit, &[], slow, &[]);
-        self.enter(hit);
+        // One branch per condition: each compare then sets the flags its branch tests, where an
+        // `and` of the conditions made each into a register first (six instructions for an
+        // integral index that may be NaN, sieve's inner loop, against four).
+        for ok in [is_num, integral, Some(in_range)].into_iter().flatten() {
+            let hit = self.b.create_block();
+            self.b.ins().brif(ok, hit, &[], slow, &[]);
+            self.enter(hit);
+        }
         n
     }
 
