@@ -338,15 +338,23 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Len => {
                 let list = self.known_list(0);
                 let a = self.pop();
-                let (slow, join) = self.slow_and_join(true);
+                // The length joins as a float: its uses compare or compute with it.
+                let (slow, join) = self.slow_and_join(false);
+                let n = self.b.append_block_param(join, types::F64);
                 let addr = self.expect_list(a, list, slow);
                 let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
-                let f = self.b.ins().fcvt_from_uint(types::F64, len);
-                let v = self.f64_word(f);
-                self.b.ins().jump(join, &[BlockArg::Value(v)]);
+                // A length is far below 2^63: the signed conversion is exact, and one
+                // instruction on x86_64 (the unsigned one tests the sign and has a second path).
+                let f = self.b.ins().fcvt_from_sint(types::F64, len);
+                self.b.ins().jump(join, &[BlockArg::Value(f)]);
                 self.enter(slow);
-                let r = self.finish_slow(join, RtFn::Len, &[a], pc, true);
-                self.stack.push(r.expect("a result"));
+                let r = self.call_checked_cold(RtFn::Len, &[a], pc);
+                // The runtime's `len` is a number (or an error, which left already).
+                let r = self.as_f64(r);
+                self.b.ins().jump(join, &[BlockArg::Value(r)]);
+                self.enter(join);
+                let v = self.f64_word(n);
+                self.stack.push(v);
             }
             Instr::GetField(k) | Instr::GetFieldOpt(k) => {
                 let a = self.pop();
