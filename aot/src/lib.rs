@@ -143,10 +143,12 @@ pub(crate) fn base_flags(pic: bool) -> settings::Builder {
     };
     set(&mut b, "opt_level", "speed");
     set(&mut b, "is_pic", if pic { "true" } else { "false" });
+    // Verified in debug builds, and on request (`ILUSM_VERIFY`, README) in release builds, where
+    // it is off for compile time.
     set(
         &mut b,
         "enable_verifier",
-        if cfg!(debug_assertions) {
+        if cfg!(debug_assertions) || std::env::var_os("ILUSM_VERIFY").is_some() {
             "true"
         } else {
             "false"

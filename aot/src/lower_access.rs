@@ -70,7 +70,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// The address of the list `a`, going to `slow` if it is not one; `known`: it is a known list
     /// (`crate::numbers`), so nothing is checked.
     fn expect_list(&mut self, a: Value, known: bool, slow: Block) -> Value {
-        if known {
+        let r = &self.region;
+        let list_local = r
+            .local_of
+            .get(&a)
+            .is_some_and(|l| r.list_locals.contains(l));
+        if known || list_local {
             self.heap_addr(a)
         } else {
             self.expect_kind(a, KIND_LIST, slow)

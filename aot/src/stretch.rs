@@ -41,6 +41,9 @@ pub(crate) struct Region {
     pub local_of: HashMap<Value, u16>,
     /// Locals proven to hold objects by a field access that succeeded (`lower_access.rs`).
     pub object_locals: HashSet<u16>,
+    /// Locals known to hold lists: only a loop twin's start says so (`twins.rs`), after a
+    /// check on entry (a kind never changes, so only an assignment ends it).
+    pub list_locals: HashSet<u16>,
     /// For (local, key constant): the address of the entry a `get_field` found the key at in
     /// the local's object, or 0 where it took the slow path (`lower_access.rs`). Forgotten at
     /// anything that could add or remove an object's keys (`keeps_object_layouts`).
@@ -59,6 +62,7 @@ impl Region {
     /// Local `l` was assigned: what was known of its old value no longer says anything.
     pub fn assigned(&mut self, l: u16) {
         self.object_locals.remove(&l);
+        self.list_locals.remove(&l);
         self.local_of.retain(|_, x| *x != l);
         self.entries.retain(|(x, _), _| *x != l);
         self.shaped.remove(&l);
@@ -130,6 +134,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 *last = (*last).max(i);
             }
         }
+        // An inlined call lowers its callee's body with this function too: the caller's twins
+        // wait (their pcs are the caller's) and come back after it.
+        let outer_twins = std::mem::take(&mut self.twins);
         self.plan_twins(instrs, &index_of, &targets);
         let mut to_seal: Vec<(usize, Block)> = seal_after
             .iter()
@@ -186,7 +193,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         for (_, blk) in to_seal {
             self.b.seal_block(blk);
         }
-        self.twins.clear();
+        self.twins = outer_twins;
     }
 
     /// Lower the instructions from index `from` up to the next jump target (or the end), in the

@@ -1,21 +1,24 @@
-//! *Loop twins*: a second copy of a loop's blocks for when a local that the loop reads fields
-//! of, and never assigns, holds an object of a known shape.
+//! *Loop twins*: a second copy of a loop's blocks for when locals that the loop never assigns
+//! are known to hold a list, or an object of a known shape, from its start.
 //!
-//! A stretch's shape facts (`stretch.rs`) end at the next jump target, and a loop's head is one:
-//! so in nbody's pair loop, `bi`'s object was checked again on every iteration (its tag, kind
-//! and shape, about 14 instructions of 120), although `bi` does not change in the loop. Here,
-//! before a version of a function body is lowered, each loop (a backward `jump`, innermost
-//! first) that only contains instructions that keep object layouts (`keeps_object_layouts`:
-//! no calls, no builtins but the inlined ones) gets, for its most-read such local, a *twin* of
-//! each of its jump targets' blocks. The stretch at a target is lowered once more into its twin,
-//! starting with the fact that the local's object has the shape.
+//! A stretch's facts (`stretch.rs`) end at the next jump target, and a loop's head is one: so in
+//! nbody's pair loop, `bi`'s object was checked again on every iteration (its tag, kind and
+//! shape, about 14 instructions of 120), and the list `bodies` too, although neither local
+//! changes in the loop. Here, before a version of a function body is lowered, each loop (a
+//! backward `jump`, innermost first) gets a *twin* of each of its jump targets' blocks when it
+//! has such locals: the one it reads most fields of (if the loop only contains instructions that
+//! keep object layouts, `keeps_object_layouts`: no calls, no builtins but the inlined ones), and
+//! up to two it reads the length of or indexes. The stretch at a target is lowered once more into
+//! its twin, starting with those facts.
 //!
-//! A jump goes to a twin only where the jumping copy knows the fact itself (it is in
-//! `Region::shaped`, which an assignment, a call or a builtin clears), so entering a twin
-//! never assumes more than the code before it checked. Entering the loop from outside (at its
-//! head), where nothing is known yet, checks the local's shape once and takes the twin or the
-//! plain blocks. In the plain blocks the stretch's own fork checks it again, and their back
-//! edge then goes to the twin: the plain copy runs for at most one iteration of a shaped local.
+//! A jump goes to a twin only where the jumping copy knows the facts (a shape is in
+//! `Region::shaped`, which an assignment, a call or a builtin clears; a list local is in
+//! `Region::list_locals`, which only an assignment clears), or checks the ones it does not know
+//! right there: entering the loop from outside checks them all, once per entry. Inside the
+//! loop, a copy that knows the shape (the plain blocks' shaped copy of the stretch) checks the
+//! lists and goes to the twin, so the plain blocks run one iteration at most then; a copy that
+//! does not know the shape stays in the plain blocks (checking a shape at every back edge would
+//! cost objects of other shapes on every iteration).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -23,6 +26,7 @@ use cranelift_codegen::ir::{Block, InstBuilder};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
+use crate::abi::KIND_LIST;
 use crate::lower::{FnLower, V};
 use crate::stretch::Region;
 
@@ -30,12 +34,22 @@ use crate::stretch::Region;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Twin {
     pub block: Block,
-    /// The local whose object is known to have `shape` at the twin's start.
-    pub local: u16,
-    pub shape: u32,
+    /// A local whose object is known to have the shape at the twin's start.
+    pub shaped: Option<(u16, u32)>,
+    /// Locals known to hold lists at the twin's start.
+    pub lists: [Option<u16>; MAX_LIST_LOCALS],
     /// The pcs of the loop's head (the backward jump's target) and of that backward jump.
     pub head: u32,
     pub end: u32,
+}
+
+/// How many list locals one loop's twin may know.
+const MAX_LIST_LOCALS: usize = 2;
+
+impl Twin {
+    fn list_locals(&self) -> impl Iterator<Item = u16> + '_ {
+        self.lists.iter().flatten().copied()
+    }
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -47,7 +61,6 @@ impl<M: Module> FnLower<'_, '_, M> {
         index_of: &HashMap<u32, usize>,
         targets: &HashMap<u32, Block>,
     ) {
-        self.twins.clear();
         let mut loops: Vec<(usize, usize)> = instrs
             .iter()
             .enumerate()
@@ -63,14 +76,18 @@ impl<M: Module> FnLower<'_, '_, M> {
         loops.sort_by_key(|&(head, end)| (end - head, head));
         for (head, end) in loops {
             let body = &instrs[head..=end];
-            if body.iter().any(|(pc, _)| self.twins.contains_key(pc))
-                || !body.iter().all(|&(_, ins)| self.keeps_object_layouts(ins))
-            {
+            if body.iter().any(|(pc, _)| self.twins.contains_key(pc)) {
                 continue;
             }
-            let Some((local, shape)) = self.twin_local(body) else {
-                continue;
+            let shaped = if body.iter().all(|&(_, ins)| self.keeps_object_layouts(ins)) {
+                self.twin_object_local(body)
+            } else {
+                None
             };
+            let lists = twin_list_locals(body);
+            if shaped.is_none() && lists.iter().all(Option::is_none) {
+                continue;
+            }
             for (pc, _) in body {
                 let Some(&blk) = targets.get(pc) else {
                     continue;
@@ -82,8 +99,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let (head, end) = (instrs[head].0, instrs[end].0);
                 let twin = Twin {
                     block,
-                    local,
-                    shape,
+                    shaped,
+                    lists,
                     head,
                     end,
                 };
@@ -95,14 +112,8 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// The local a loop `body` reads fields of most often (`get_local l; get_field k` with a
     /// shape guess for `k`), among those it never assigns, and the shape. Ties go to the lower
     /// local and shape, so that the code does not depend on a hash order.
-    fn twin_local(&self, body: &[(u32, Instr)]) -> Option<(u16, u32)> {
-        let assigned: HashSet<u16> = body
-            .iter()
-            .filter_map(|(_, ins)| match ins {
-                Instr::SetLocal(l) => Some(*l),
-                _ => None,
-            })
-            .collect();
+    fn twin_object_local(&self, body: &[(u32, Instr)]) -> Option<(u16, u32)> {
+        let assigned = assigned_locals(body);
         let mut reads: BTreeMap<(u16, u32), usize> = BTreeMap::new();
         for pair in body.windows(2) {
             if let [(_, Instr::GetLocal(l)), (_, Instr::GetField(k))] = *pair {
@@ -121,42 +132,107 @@ impl<M: Module> FnLower<'_, '_, M> {
             .map(|(key, _)| key)
     }
 
+    /// Whether this copy knows every fact of twin `tw`.
+    fn knows(&self, tw: &Twin) -> bool {
+        self.knows_shape(tw)
+            && tw
+                .list_locals()
+                .all(|l| self.region.list_locals.contains(&l))
+    }
+
+    /// Whether this copy knows twin `tw`'s shape fact (or it has none).
+    fn knows_shape(&self, tw: &Twin) -> bool {
+        tw.shaped
+            .is_none_or(|(l, shape)| self.region.shaped.get(&l) == Some(&shape))
+    }
+
     /// The block a jump to target `t` goes to from the current copy: `t`'s twin where this copy
-    /// knows the twin's fact, else `t`'s own block.
+    /// knows the twin's facts, else `t`'s own block.
     pub(crate) fn target_block(&self, targets: &HashMap<u32, Block>, t: u32) -> Block {
         match self.twins.get(&t) {
-            Some(tw) if self.region.shaped.get(&tw.local) == Some(&tw.shape) => tw.block,
+            Some(tw) if self.knows(tw) => tw.block,
             _ => targets[&t],
         }
     }
 
     /// Jump to target `t` with the stack, from the instruction at `from` (or the one falling
-    /// through to `t`). Into a loop with twins from outside it, check the twins' local here
-    /// (once per entry into the loop) when this copy does not know its shape.
+    /// through to `t`). To a twin whose facts this copy does not all know, check the others
+    /// here (see the module docs for where).
     pub(crate) fn jump_to(&mut self, targets: &HashMap<u32, Block>, t: u32, from: u32) {
         let args = self.block_args();
         let blk = self.target_block(targets, t);
-        match self.twins.get(&t).copied() {
-            Some(tw) if blk != tw.block && t == tw.head && !(tw.head..=tw.end).contains(&from) => {
-                let other = self.b.create_block();
-                let v = self.get_local(tw.local);
-                let addr = self.expect_object(v, other);
-                self.expect_shape_at(addr, tw.shape, other);
-                self.b.ins().jump(tw.block, &args);
-                self.enter(other);
-                self.b.ins().jump(blk, &args);
-            }
-            _ => {
-                self.b.ins().jump(blk, &args);
+        let Some(tw) = self.twins.get(&t).copied().filter(|tw| blk != tw.block) else {
+            self.b.ins().jump(blk, &args);
+            return;
+        };
+        let entering = t == tw.head && !(tw.head..=tw.end).contains(&from);
+        if !entering && !self.knows_shape(&tw) {
+            self.b.ins().jump(blk, &args);
+            return;
+        }
+        let other = self.b.create_block();
+        if let Some((l, shape)) = tw.shaped.filter(|_| !self.knows_shape(&tw)) {
+            let v = self.get_local(l);
+            let addr = self.expect_object(v, other);
+            self.expect_shape_at(addr, shape, other);
+        }
+        for l in tw.list_locals() {
+            if !self.region.list_locals.contains(&l) {
+                let v = self.get_local(l);
+                self.expect_kind(v, KIND_LIST, other);
             }
         }
+        self.b.ins().jump(tw.block, &args);
+        self.enter(other);
+        self.b.ins().jump(blk, &args);
     }
 
     /// The region a twin's copy of its stretch starts with.
     pub(crate) fn twin_region(tw: &Twin) -> Region {
         let mut region = Region::default();
-        region.shaped.insert(tw.local, tw.shape);
-        region.object_locals.insert(tw.local);
+        if let Some((l, shape)) = tw.shaped {
+            region.shaped.insert(l, shape);
+            region.object_locals.insert(l);
+        }
+        region.list_locals.extend(tw.list_locals());
         region
     }
+}
+
+/// The locals a loop `body` assigns.
+fn assigned_locals(body: &[(u32, Instr)]) -> HashSet<u16> {
+    body.iter()
+        .filter_map(|(_, ins)| match ins {
+            Instr::SetLocal(l) => Some(*l),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Up to `MAX_LIST_LOCALS` locals a loop `body` reads the length of (`get_local l; len`) or
+/// indexes (`get_local l; get_local i; index`) most often, among those it never assigns
+/// (ties: the lower local).
+fn twin_list_locals(body: &[(u32, Instr)]) -> [Option<u16>; MAX_LIST_LOCALS] {
+    let assigned = assigned_locals(body);
+    let mut uses: BTreeMap<u16, usize> = BTreeMap::new();
+    for (k, &(_, ins)) in body.iter().enumerate() {
+        let Instr::GetLocal(l) = ins else { continue };
+        let next = |d: usize| body.get(k + d).map(|&(_, i)| i);
+        let list_use = matches!(next(1), Some(Instr::Len))
+            || matches!(
+                (next(1), next(2)),
+                (Some(Instr::GetLocal(_)), Some(Instr::Index))
+            );
+        if list_use && !assigned.contains(&l) {
+            *uses.entry(l).or_default() += 1;
+        }
+    }
+    let mut by_use: Vec<(u16, usize)> = uses.into_iter().collect();
+    // Stable: equal counts keep the lower local first.
+    by_use.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    let mut lists = [None; MAX_LIST_LOCALS];
+    for (slot, (l, _)) in lists.iter_mut().zip(by_use) {
+        *slot = Some(l);
+    }
+    lists
 }

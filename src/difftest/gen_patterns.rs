@@ -215,6 +215,8 @@ impl Gen {
         }
         // The loops run in a function, where their names are locals (the fork is per local).
         let (walk, p, j) = (self.fresh("f"), self.fresh("p"), self.fresh("v"));
+        let leaf = self.fresh("f");
+        self.emit(format!("{leaf}(x) = if x > 1: x * 2 | x + 1"));
         let read_a = format!("(if {r}.{ka} == nil: 0 | {r}.{ka})");
         self.emit(format!("{walk}({p}) ="));
         self.emit(format!("    {s} = 0"));
@@ -237,6 +239,15 @@ impl Gen {
             self.emit(format!("            {q}.{kc} = 5"));
         }
         self.emit(format!("        {s} = {s} + {q}.{kb}"));
+        // One record read and written on every iteration of a loop over the list, through a
+        // local the loop does not assign (a loop twin, aot/src/twins.rs), around a call of a
+        // small function that native code inlines, with a branch of its own.
+        let (h, k) = (self.fresh("v"), self.fresh("v"));
+        let read_c = format!("(if {p}[{k}].{kc} == nil: 0 | {p}[{k}].{kc})");
+        let at = self.rng.int(0, n);
+        self.emit(format!("    {h} = {p}[{at}]"));
+        self.emit(format!("    {k} <- 0..len({p}) - 1:"));
+        self.emit(format!("        {h}.{kb} = {h}.{kb} + {leaf}({read_c})"));
         self.emit(format!("    {s}"));
         self.emit(format!(
             "prn({walk}({xs}), {walk}({xs}), {xs}[0], {xs}[len({xs}) - 1], len({xs}))"
