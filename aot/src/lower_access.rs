@@ -68,7 +68,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// The address of the list `a`, going to `slow` if it is not one; `known`: it is a known list
-    /// (`crate::numbers`), so nothing is checked.
+    /// (`crate::numbers`), so nothing is checked (nor for a local a loop twin knows to hold one).
     fn expect_list(&mut self, a: Value, known: bool, slow: Block) -> Value {
         let r = &self.region;
         let list_local = r

@@ -19,7 +19,8 @@
 //! The fact holds for the whole copy: the local is not assigned (that forgets it), and only
 //! removing a key changes an object's shape, which takes a call or a builtin (they forget it:
 //! `keeps_object_layouts`). Keys added by a `set_field` come after the shape's entries; the
-//! entries pointer may move then, so it is loaded at each access.
+//! entries pointer may move then, so a copy loads it at its first access and keeps it only until
+//! a `set_field` that may append (`Region::shaped_entries`).
 
 use std::collections::{HashMap, HashSet};
 
