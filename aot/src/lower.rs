@@ -172,6 +172,7 @@ pub(crate) fn lower_module<M: Module>(
                 known_lists: Vec::new(),
                 known_ints: Vec::new(),
                 pushes_operand: false,
+                no_fork: None,
                 region: Region::default(),
                 twins: HashMap::new(),
                 slow_result: None,
@@ -363,6 +364,9 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// arithmetic or of an order comparison (`stretch.rs`): a field read then loads it as a
     /// float, and the operation checks it in the float registers (`lower_ops.rs`).
     pub pushes_operand: bool,
+    /// While lowering the plain blocks of a loop with a shaped twin: the twin's local, which
+    /// they do not fork on (`twins.rs`).
+    pub no_fork: Option<u16>,
     /// Where slow-path calls leave their results (`slow_calls.rs`), once one is made.
     pub slow_result: Option<StackSlot>,
     /// The variables (by index) of locals kept in float registers (`lower_body`).

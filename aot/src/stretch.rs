@@ -138,6 +138,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         // An inlined call lowers its callee's body with this function too: the caller's twins
         // wait (their pcs are the caller's) and come back after it.
         let outer_twins = std::mem::take(&mut self.twins);
+        let outer_no_fork = self.no_fork.take();
         self.plan_twins(instrs, &index_of, &targets);
         let mut to_seal: Vec<(usize, Block)> = seal_after
             .iter()
@@ -181,8 +182,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 None => i == 0,
             };
             let from = i;
+            let twin = self.twins.get(&instrs[from].0).copied();
+            self.no_fork = twin.and_then(|tw| tw.shaped).map(|(l, _)| l);
             i = self.lower_stretch(&walk, from, live, MAX_FORKS);
-            if let Some(tw) = self.twins.get(&instrs[from].0).copied() {
+            self.no_fork = None;
+            if let Some(tw) = twin {
                 // The same stretch again in the target's twin (`twins.rs`).
                 self.b.switch_to_block(tw.block);
                 self.stack = self.b.block_params(tw.block).to_vec();
@@ -195,6 +199,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.b.seal_block(blk);
         }
         self.twins = outer_twins;
+        self.no_fork = outer_no_fork;
     }
 
     /// Lower the instructions from index `from` up to the next jump target (or the end), in the
@@ -268,7 +273,10 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Whether `ins` is a field access through a local, of a key with a shape guess, that this
-    /// copy of the stretch has not checked yet: the local, its value and the shape.
+    /// copy of the stretch has not checked yet: the local, its value and the shape. Not the
+    /// local of the loop twin whose plain blocks these are: control is in them because that
+    /// local's object did not have the shape on entry, and it cannot gain one (the local is not
+    /// assigned in the loop, and an object's shape only ever goes to 0).
     fn fork_point(&self, ins: Instr) -> Option<(u16, Value, u32)> {
         let (k, from_top) = match ins {
             Instr::GetField(k) => (k, 0),
@@ -277,6 +285,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         };
         let value = self.stack[self.stack.len() - 1 - from_top];
         let local = *self.region.local_of.get(&value)?;
+        if self.no_fork == Some(local) {
+            return None;
+        }
         let (shape, _) = self.shape_guess(k)?;
         (!self.region.shaped.contains_key(&local)).then_some((local, value, shape))
     }
