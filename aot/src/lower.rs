@@ -173,6 +173,7 @@ pub(crate) fn lower_module<M: Module>(
                 known_ints: Vec::new(),
                 pushes_operand: false,
                 no_fork: None,
+                lean: false,
                 region: Region::default(),
                 twins: HashMap::new(),
                 slow_result: None,
@@ -367,6 +368,10 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// While lowering the plain blocks of a loop with a shaped twin: the twin's local, which
     /// they do not fork on (`twins.rs`).
     pub no_fork: Option<u16>,
+    /// While lowering the general version of a function that also has a specialized one: no
+    /// shape forks and no loop twins there (it only runs when the speculation fails, and its
+    /// size is compile time, which the JIT pays at start-up).
+    pub lean: bool,
     /// Where slow-path calls leave their results (`slow_calls.rs`), once one is made.
     pub slow_result: Option<StackSlot>,
     /// The variables (by index) of locals kept in float registers (`lower_body`).
@@ -595,7 +600,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.lower_version(instrs, &depths, facts);
                 self.leaf_calls_fit = false;
                 self.enter(general);
+                self.lean = true;
                 self.lower_version(instrs, &depths, generic);
+                self.lean = false;
             }
             None => self.lower_version(instrs, &depths, generic),
         }

@@ -139,7 +139,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         // wait (their pcs are the caller's) and come back after it.
         let outer_twins = std::mem::take(&mut self.twins);
         let outer_no_fork = self.no_fork.take();
-        self.plan_twins(instrs, &index_of, &targets);
+        if !self.lean {
+            self.plan_twins(instrs, &index_of, &targets);
+        }
         let mut to_seal: Vec<(usize, Block)> = seal_after
             .iter()
             .map(|(t, &last)| (last, targets[t]))
@@ -224,7 +226,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.known_ints = w.ints[i].clone().unwrap_or_default();
             debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
             self.pushes_operand = used_as_operand(w, i);
-            if forks > 0 {
+            if forks > 0 && !self.lean {
                 if let Some((local, value, shape)) = self.fork_point(ins) {
                     let (stack, region) = (self.stack.clone(), self.region.clone());
                     let other = self.b.create_block();
