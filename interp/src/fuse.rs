@@ -165,8 +165,9 @@ pub(crate) fn fmod(x: f64, y: f64) -> f64 {
 /// and `x - q·k` are integers below 2^53, so both are exact. The remainder is
 /// 0 or has the dividend's sign, and fmod's zero has that sign too (`-4 % 2`
 /// is -0), so or-ing in the dividend's sign bit is its sign. This replaced
-/// an unsigned integer division with its conversions and sign handling:
-/// 13 fewer instructions of `s = s + i % 7`.
+/// an unsigned integer division with the divisor's conversion and both
+/// operands' absolute values: 3 instructions fewer per iteration of
+/// `s = s + i % 7` (callgrind), and no integer division.
 #[inline(always)]
 fn fmod_by_const(x: f64, k: f64) -> f64 {
     const EXACT: f64 = (1u64 << 53) as f64;
