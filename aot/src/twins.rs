@@ -13,12 +13,12 @@
 //!
 //! A jump goes to a twin only where the jumping copy knows the facts (a shape is in
 //! `Region::shaped`, which an assignment, a call or a builtin clears; a list local is in
-//! `Region::list_locals`, which only an assignment clears), or checks the ones it does not know
-//! right there: entering the loop from outside checks them all, once per entry. Inside the
-//! loop, a copy that knows the shape (the plain blocks' shaped copy of the stretch) checks the
-//! lists and goes to the twin, so the plain blocks run one iteration at most then; a copy that
-//! does not know the shape stays in the plain blocks (checking a shape at every back edge would
-//! cost objects of other shapes on every iteration).
+//! `Region::list_locals`, which only an assignment clears). Entering the loop from outside, at
+//! its head, checks them, once per entry, and takes the twin or the plain blocks. Inside the
+//! loop nothing is checked again: the plain blocks are where the facts did not hold on entry,
+//! and they cannot start to hold there (the locals are not assigned, a kind never changes, an
+//! object's shape only ever goes to 0), which is also why the plain blocks do not fork on the
+//! twin's shaped local (`stretch.rs`, `no_fork`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -156,8 +156,8 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Jump to target `t` with the stack, from the instruction at `from` (or the one falling
-    /// through to `t`). To a twin whose facts this copy does not all know, check the others
-    /// here (see the module docs for where).
+    /// through to `t`). Entering a loop with twins at its head, check the facts this copy does
+    /// not know, and take the twin where they hold (see the module docs).
     pub(crate) fn jump_to(&mut self, targets: &HashMap<u32, Block>, t: u32, from: u32) {
         let args = self.block_args();
         let blk = self.target_block(targets, t);
@@ -166,7 +166,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             return;
         };
         let entering = t == tw.head && !(tw.head..=tw.end).contains(&from);
-        if !entering && !self.knows_shape(&tw) {
+        if !entering {
             self.b.ins().jump(blk, &args);
             return;
         }
