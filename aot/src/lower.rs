@@ -158,6 +158,7 @@ pub(crate) fn lower_module<M: Module>(
                 refs: HashMap::new(),
                 err_block: None,
                 return_to: None,
+                bail: None,
                 callees: &callees,
                 leaf_overflow: None,
                 leaf_calls_fit: false,
@@ -329,6 +330,10 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub err_block: Option<Block>,
     /// Where `ret` jumps with its value while an inlined callee is lowered (`inline.rs`).
     pub return_to: Option<Block>,
+    /// While an inlined base case is lowered (`inline.rs`): the pc where the rest of its
+    /// function starts, and the block of the real call that every jump there (or further)
+    /// goes to instead. A base case ends with `ret`, so it never falls into the rest.
+    pub bail: Option<(u32, Block)>,
     pub callees: &'m Callees,
     /// Whether a call from this function would overflow the depth limit, computed at entry when
     /// it has inlined calls (the depth is constant while a function body runs: every call
@@ -706,20 +711,12 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
                 self.enter(fall);
             }
-            Instr::CallDirect { func, argc } if self.callees.inlined[func as usize] => {
+            Instr::CallDirect { func, argc } if self.inlines(func) => {
                 self.inline_call(func, argc, pc)
             }
             Instr::CallDirect { func, argc } => {
-                let mut args = Vec::new();
-                if self.takes_env[func as usize] {
-                    args.push(self.iconst(NIL));
-                }
-                args.push(self.depth());
-                args.extend(self.pop_n(argc as usize));
-                let callee = self.func_ref(self.direct[func as usize]);
-                let call = self.b.ins().call(callee, &args);
-                let r = self.b.inst_results(call)[0];
-                self.check_error(r, pc);
+                let args = self.pop_n(argc as usize);
+                let r = self.call_direct(func, &args, pc);
                 self.stack.push(r);
             }
             Instr::Call(n) => self.lower_call_value(n, pc),

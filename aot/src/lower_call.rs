@@ -15,7 +15,7 @@
 //! error inside it records the callee's frame and then this one (`check_error` at the call).
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, BlockArg, InstBuilder};
+use cranelift_codegen::ir::{types, BlockArg, InstBuilder, Value};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 
 use crate::abi::{self, RtFn, TAG_FUNC};
@@ -56,6 +56,22 @@ pub(crate) fn define_direct_entries<M: Module>(
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
+    /// A real call of function `func` at its direct entry (`call_direct` at `pc`), with the
+    /// error check after it; the result.
+    pub(crate) fn call_direct(&mut self, func: u32, args: &[Value], pc: u32) -> Value {
+        let mut call_args = Vec::with_capacity(args.len() + 2);
+        if self.takes_env[func as usize] {
+            call_args.push(self.iconst(abi::NIL));
+        }
+        call_args.push(self.depth());
+        call_args.extend(args);
+        let callee = self.func_ref(self.direct[func as usize]);
+        let call = self.b.ins().call(callee, &call_args);
+        let r = self.b.inst_results(call)[0];
+        self.check_error(r, pc);
+        r
+    }
+
     /// `call n` at `pc`: the callee and `n` arguments are on the stack; the result is pushed.
     pub(crate) fn lower_call_value(&mut self, n: u8, pc: u32) {
         let args = self.pop_n(n as usize);

@@ -110,9 +110,18 @@ impl<M: Module> FnLower<'_, '_, M> {
             .map(|(i, (pc, _))| (*pc, i))
             .collect();
         let mut targets: HashMap<u32, Block> = HashMap::new();
+        let bail = self.bail.take();
         for (i, (_, ins)) in instrs.iter().enumerate() {
             let Some(t) = ins.jump_target() else { continue };
             if depths[i].is_none() || targets.contains_key(&t) {
+                continue;
+            }
+            if let Some((cut, blk)) = bail.filter(|&(cut, _)| t >= cut) {
+                debug_assert!(
+                    !index_of.contains_key(&cut),
+                    "a base case ends before its cut"
+                );
+                targets.insert(t, blk);
                 continue;
             }
             let Some(d) = index_of.get(&t).and_then(|&j| depths[j]) else {
@@ -128,8 +137,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         // comes after it) has been lowered, all its copies: sealed early, a block's variables
         // need no speculative parameters, and the loops' invariant locals stay plain values
         // instead of block parameters.
-        let mut seal_after: HashMap<u32, usize> =
-            targets.keys().map(|t| (*t, index_of[t])).collect();
+        let mut seal_after: HashMap<u32, usize> = targets
+            .keys()
+            .filter_map(|t| Some((*t, *index_of.get(t)?)))
+            .collect();
         for (i, (_, ins)) in instrs.iter().enumerate() {
             if let Some(last) = ins.jump_target().and_then(|t| seal_after.get_mut(&t)) {
                 *last = (*last).max(i);
