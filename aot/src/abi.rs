@@ -125,6 +125,8 @@ runtime_fns! {
 pub(crate) const DEPTH_SYMBOL: &str = "ilusm_rt_depth";
 /// The call-depth limit (`static AtomicU64`).
 pub(crate) const MAX_DEPTH_SYMBOL: &str = "ilusm_rt_max_depth";
+/// The address of the program's constants, one word each (`static AtomicPtr<u64>`).
+pub(crate) const CONSTANTS_SYMBOL: &str = "ilusm_rt_constants";
 /// Start-up of an AOT executable, called by the object's `main`.
 pub(crate) const MAIN_SYMBOL: &str = "ilusm_rt_main";
 

@@ -161,6 +161,10 @@ fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
         crate::abi::MAX_DEPTH_SYMBOL,
         &rt::ilusm_rt_max_depth as *const _ as *const u8,
     ));
+    v.push((
+        crate::abi::CONSTANTS_SYMBOL,
+        &rt::ilusm_rt_constants as *const _ as *const u8,
+    ));
     v
 }
 

@@ -38,6 +38,7 @@
 //! calls the direct entry with the depth the runtime's caller published (`lower_frame.rs`).
 
 mod abi;
+mod deep_stack;
 mod inline;
 mod jit;
 mod link;

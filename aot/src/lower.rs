@@ -159,6 +159,7 @@ pub(crate) fn lower_module<M: Module>(
                 err_block: None,
                 return_to: None,
                 bail: None,
+                deep: None,
                 callees: &callees,
                 leaf_overflow: None,
                 leaf_calls_fit: false,
@@ -334,6 +335,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// function starts, and the block of the real call that every jump there (or further)
     /// goes to instead. A base case ends with `ret`, so it never falls into the rest.
     pub bail: Option<(u32, Block)>,
+    /// Where values deep in the operand stack are stored, if it gets deep (`deep_stack.rs`).
+    pub deep: Option<crate::deep_stack::DeepStack>,
     pub callees: &'m Callees,
     /// Whether a call from this function would overflow the depth limit, computed at entry when
     /// it has inlined calls (the depth is constant while a function body runs: every call
@@ -431,15 +434,18 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     pub fn pop(&mut self) -> Value {
-        self.stack
+        let v = self
+            .stack
             .pop()
-            .expect("verified bytecode: stack underflow")
+            .expect("verified bytecode: stack underflow");
+        self.unmarked(self.stack.len(), v)
     }
 
     /// Pop the top `n` values, bottom first.
     pub fn pop_n(&mut self, n: usize) -> Vec<Value> {
         let at = self.stack.len() - n;
-        self.stack.split_off(at)
+        let vals = self.stack.split_off(at);
+        (at..).zip(vals).map(|(i, v)| self.unmarked(i, v)).collect()
     }
 
     /// Captured cell `i` (fetched at entry).
@@ -530,6 +536,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
         let caller_depth = params.remove(0);
         self.prologue(caller_depth);
+        self.prepare_deep_stack(depths.iter().flatten().copied().max().unwrap_or(0));
         // Locals only ever assigned numbers (in the version that runs when speculation holds)
         // are float variables: a number that lives across a loop's back edge then stays in a
         // float register instead of moving between register files around every operation. A
@@ -592,6 +599,11 @@ impl<M: Module> FnLower<'_, '_, M> {
             })
             .max()
             .unwrap_or(0);
+        // Longer argument vectors are taken in place from the deep stack's area.
+        let max_argv = match self.deep {
+            Some(_) => max_argv.min(crate::deep_stack::DEEP_STACK as u32),
+            None => max_argv,
+        };
         if max_argv > 0 {
             let data = StackSlotData::new(StackSlotKind::ExplicitSlot, max_argv * 8, 3);
             self.spill = Some(self.b.create_sized_stack_slot(data));
@@ -615,8 +627,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         Ok(())
     }
 
-    pub(crate) fn block_args(&self) -> Vec<BlockArg> {
-        self.stack.iter().map(|&v| BlockArg::Value(v)).collect()
+    /// The stack as the arguments of a jump (stored values loaded back).
+    pub(crate) fn block_args(&mut self) -> Vec<BlockArg> {
+        (0..self.stack.len())
+            .map(|i| BlockArg::Value(self.unmarked(i, self.stack[i])))
+            .collect()
     }
 
     /// Lower one instruction; whether control falls through to the next.
@@ -633,11 +648,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Push(k) => {
                 let v = match &self.bc.constants[k as usize] {
                     ilusm_bytecode::Constant::Num(n) => self.iconst(abi::number_bits(*n)),
-                    ilusm_bytecode::Constant::Str(_) => {
-                        let kv = self.b.ins().iconst(types::I32, k as i64);
-                        self.call_rt(RtFn::Const, &[kv])
-                            .expect("const returns a value")
-                    }
+                    ilusm_bytecode::Constant::Str(_) => self.string_constant(k),
                 };
                 self.stack.push(v);
             }
@@ -645,10 +656,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.pop();
             }
             Instr::Dup => {
-                let v = *self
-                    .stack
-                    .last()
-                    .expect("verified bytecode: dup on empty stack");
+                let v = self.pop();
+                self.stack.push(v);
                 self.stack.push(v);
             }
             Instr::PushNil => {
@@ -762,8 +771,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     /// `print N` / `concat N`: pop N values, pass them as an argument vector.
     fn argv_call(&mut self, f: RtFn, n: usize, pc: u32) {
-        let args = self.pop_n(n);
-        let argv = self.spill(&args);
+        let argv = self.pop_to_memory(n);
         let argc = self.b.ins().iconst(types::I32, n as i64);
         let r = self.call_rt(f, &[argv, argc]).unwrap();
         self.check_error(r, pc);

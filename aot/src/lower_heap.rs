@@ -34,8 +34,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     /// `f(argv, n, extra..)` over the top `words` stack values (bottom first), result pushed.
     fn argv_push(&mut self, f: RtFn, words: usize, n: u32, extra: &[Value], pc: u32) {
-        let vals = self.pop_n(words);
-        let argv = self.spill(&vals);
+        let argv = self.pop_to_memory(words);
         let nv = self.b.ins().iconst(types::I32, n as i64);
         let args: Vec<Value> = [argv, nv]
             .into_iter()
@@ -44,6 +43,19 @@ impl<M: Module> FnLower<'_, '_, M> {
         let r = self.call_rt(f, &args).expect("returns a value");
         self.check_error(r, pc);
         self.stack.push(r);
+    }
+
+    /// The string constant `k`, loaded from the runtime's table of constants. The table's
+    /// address does not change while the program runs, so its load may be shared and hoisted
+    /// out of loops (`readonly`, `can_move`).
+    pub(crate) fn string_constant(&mut self, k: u32) -> Value {
+        let id = self.rt.data(self.m, crate::abi::CONSTANTS_SYMBOL);
+        let gv = self.m.declare_data_in_func(id, self.b.func);
+        let addr = self.b.ins().symbol_value(crate::abi::PTR, gv);
+        let fixed = trusted().with_readonly().with_can_move();
+        let base = self.b.ins().load(crate::abi::PTR, fixed, addr, 0);
+        let at = self.b.ins().iadd_imm_s(base, i64::from(k) * 8);
+        self.b.ins().load(V, fixed, at, 0)
     }
 
     /// The string constant `k` (a field name), fetched in a cold slow path: through the
@@ -102,8 +114,9 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// most 2^53 (step 1 if a <= b, else -1); everything else, including the errors, is the
     /// runtime's `ilusm_rt_range_prep`.
     fn range_prep(&mut self, pc: u32) {
-        let b = self.stack[self.stack.len() - 1];
-        let a = self.stack[self.stack.len() - 2];
+        let b = self.pop();
+        let a = self.pop();
+        self.stack.extend([a, b]);
         let limit = self.iconst(crate::abi::NUMBER_LIMIT);
         let mut cond = self.b.ins().icmp(IntCC::UnsignedLessThan, a, limit);
         let nb = self.b.ins().icmp(IntCC::UnsignedLessThan, b, limit);

@@ -235,7 +235,11 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.known = w.numbers[i].clone().unwrap_or_default();
             self.known_lists = w.lists[i].clone().unwrap_or_default();
             self.known_ints = w.ints[i].clone().unwrap_or_default();
-            debug_assert_eq!(self.known.len(), self.stack.len(), "pc {pc}");
+            debug_assert_eq!(
+                self.known.len(),
+                self.stack.len().min(crate::numbers::TRACKED_SLOTS),
+                "pc {pc}"
+            );
             self.pushes_operand = used_as_operand(w, i);
             if forks > 0 && !self.lean {
                 if let Some((local, value, shape)) = self.fork_point(ins) {
@@ -270,6 +274,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
             }
             live = self.lower_instr(pc, ins, &w.targets);
+            if live {
+                self.bound_live_stack();
+            }
             i += 1;
         }
         if live {
@@ -306,14 +313,19 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 }
 
+/// How far [`used_as_operand`] looks ahead: an operand is used within a few instructions of its
+/// push, and a bound keeps the search linear in a long list literal's pushes (each would
+/// otherwise walk all the pushes after it to the `make_list`).
+const OPERAND_LOOKAHEAD: usize = 32;
+
 /// Whether the value instruction `i` pushes is next used, in the same stretch, as an operand of
 /// arithmetic or of an order comparison (which check that it is a number). Follows the stack
 /// effects of the instructions after `i` until one pops the value; a jump or a jump target
-/// first ends the search.
+/// first ends the search, and so does looking further than [`OPERAND_LOOKAHEAD`].
 fn used_as_operand(w: &Walk, i: usize) -> bool {
     // How many values are above the one `i` pushes.
     let mut above = 0;
-    for &(pc, ins) in &w.instrs[i + 1..] {
+    for &(pc, ins) in w.instrs[i + 1..].iter().take(OPERAND_LOOKAHEAD) {
         if w.targets.contains_key(&pc) || ins.jump_target().is_some() {
             return false;
         }

@@ -11,7 +11,7 @@
 
 use std::cell::Cell;
 use std::ffi::{c_char, CStr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use crate::builtins;
 use crate::containers;
@@ -23,14 +23,21 @@ use crate::print;
 use crate::program::ProgramImage;
 use crate::value::Value;
 
-/// The current call depth: native prologues increment it and compare with
-/// [`ilusm_rt_max_depth`]; epilogues (also on the error path) decrement it.
+/// The call depth of the native frame that last called into the runtime: native code passes
+/// depths in registers and publishes its own here before a runtime call that may call ilusm
+/// code, whose generic entry reads it (and writes it back on return).
 #[no_mangle]
 pub static ilusm_rt_depth: AtomicU64 = AtomicU64::new(0);
 
 /// The call-depth limit, set at start-up.
 #[no_mangle]
 pub static ilusm_rt_max_depth: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DEPTH);
+
+/// The program's constants (one word each, by index) while a program runs natively, set up
+/// before any native code runs and unchanged until it ends: native code loads a string
+/// constant from here instead of calling the runtime for it.
+#[no_mangle]
+pub static ilusm_rt_constants: AtomicPtr<u64> = AtomicPtr::new(std::ptr::null_mut());
 
 /// View `argc` words at `argv` as values.
 ///

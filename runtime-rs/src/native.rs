@@ -8,7 +8,7 @@ use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
-use crate::abi::{ilusm_rt_depth, ilusm_rt_max_depth};
+use crate::abi::{ilusm_rt_constants, ilusm_rt_depth, ilusm_rt_max_depth};
 use crate::builtins::{self, Caller};
 use crate::context;
 use crate::error::{arity_error, RtError, RtResult};
@@ -97,6 +97,13 @@ fn install(image: &Rc<ProgramImage>, table: Vec<NativeFn>) {
             }
         });
     }
+    // The table is complete and never grows again, so its words stay where they are.
+    NATIVE.with(|n| {
+        if let Some(state) = n.borrow_mut().as_mut() {
+            let base = state.constants.as_mut_ptr() as *mut u64;
+            ilusm_rt_constants.store(base, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Visit the collector roots of the native path: the constants and the
@@ -116,6 +123,7 @@ pub(crate) fn trace_roots(visit: &mut dyn FnMut(Value)) {
 }
 
 fn uninstall() {
+    ilusm_rt_constants.store(std::ptr::null_mut(), Ordering::Relaxed);
     NATIVE.with(|n| *n.borrow_mut() = None);
     let (ptr, len) = GLOBALS.with(|g| g.replace((std::ptr::null_mut(), 0)));
     if !ptr.is_null() {

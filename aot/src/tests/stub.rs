@@ -1,7 +1,7 @@
 //! A stub runtime for the unit tests: just enough of the ABI, recording what native code calls.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use ilusm_bytecode::Module;
@@ -13,6 +13,8 @@ use crate::jit::{jit_compile, GenericEntry, JitProgram};
 
 pub static DEPTH: AtomicU64 = AtomicU64::new(0);
 pub static MAX_DEPTH: AtomicU64 = AtomicU64::new(10_000);
+/// The constants table of the module running (`Log::constants`).
+pub static CONSTANTS: AtomicPtr<u64> = AtomicPtr::new(std::ptr::null_mut());
 /// The depth counters are process-wide: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -23,6 +25,8 @@ pub struct Log {
     pub printed: Vec<Vec<u64>>,
     pub table: Vec<GenericEntry>,
     pub globals: Vec<u64>,
+    /// What `rt_const` returns for each constant, by index.
+    pub constants: Vec<u64>,
 }
 
 thread_local! {
@@ -184,6 +188,10 @@ fn stub_symbols() -> Vec<(&'static str, *const u8)> {
             "ilusm_rt_max_depth",
             &MAX_DEPTH as *const AtomicU64 as *const u8,
         ),
+        (
+            "ilusm_rt_constants",
+            &CONSTANTS as *const AtomicPtr<u64> as *const u8,
+        ),
     ]
 }
 
@@ -204,6 +212,8 @@ impl Run {
             *l = Log::default();
             l.table = prog.table.clone();
             l.globals = vec![UNASSIGNED; m.globals.len()];
+            l.constants = (0..m.constants.len() as u32).map(|k| rt_const(k)).collect();
+            CONSTANTS.store(l.constants.as_mut_ptr(), Ordering::Relaxed);
         });
         Run {
             prog,
