@@ -537,17 +537,23 @@ impl<M: Module> FnLower<'_, '_, M> {
         let caller_depth = params.remove(0);
         self.prologue(caller_depth);
         self.prepare_deep_stack(depths.iter().flatten().copied().max().unwrap_or(0));
-        // Locals only ever assigned numbers (in the version that runs when speculation holds)
-        // are float variables: a number that lives across a loop's back edge then stays in a
-        // float register instead of moving between register files around every operation. A
+        // Locals only ever assigned numbers (in the version that runs when speculation holds),
+        // and parameters speculated numbers and assigned only numbers, are float variables: a
+        // number that lives across a loop's back edge then stays in a float register instead
+        // of moving between register files around every operation (nbody's `dt`). A
         // variable's type only picks its register class: bitcasts keep every bit, so a nil
         // before the first assignment, or a non-number in the general version, reads back the
         // same word.
+        let entry_numbers = match specialized {
+            Some(_) => speculated.numbers.as_slice(),
+            None => &[],
+        };
         let floats = crate::numbers::number_locals(
             instrs,
             specialized.as_ref().unwrap_or(&generic),
             num_locals,
             f.arity,
+            entry_numbers,
         );
         let nil = self.iconst(NIL);
         for (k, &float) in floats.iter().enumerate() {

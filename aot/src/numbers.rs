@@ -482,13 +482,16 @@ pub(crate) enum NumberReturn {
     Never,
 }
 
-/// The locals other than parameters (`arity`) that are assigned, and only ever assigned known
-/// numbers (by `facts`, the facts of `instrs`): the lowering keeps them in float registers.
+/// The locals that only ever hold known numbers (by `facts`, the facts of `instrs`): the
+/// lowering keeps them in float registers. Locals other than parameters (`arity`) must be
+/// assigned, and only ever assigned numbers; parameters must be numbers on entry (the
+/// `entry_numbers` a specialized body assumes) and assigned only numbers, if at all.
 pub(crate) fn number_locals(
     instrs: &[(u32, Instr)],
     facts: &Facts,
     num_locals: usize,
     arity: u8,
+    entry_numbers: &[u16],
 ) -> Vec<bool> {
     let mut assigned = vec![false; num_locals];
     let mut numbers = vec![true; num_locals];
@@ -501,7 +504,14 @@ pub(crate) fn number_locals(
         }
     }
     (0..num_locals)
-        .map(|l| l >= arity as usize && assigned[l] && numbers[l])
+        .map(|l| {
+            let on_entry = if l < arity as usize {
+                entry_numbers.contains(&(l as u16))
+            } else {
+                assigned[l]
+            };
+            on_entry && numbers[l]
+        })
         .collect()
 }
 
