@@ -9,10 +9,10 @@
 //! caller knows about the arguments.
 //!
 //! What an inlined call keeps of a real one, so that every path still agrees:
-//! - the depth limit: the call fails with stack overflow exactly when a real call would (the
-//!   depth plus one is compared with the limit; nothing inside a leaf body reads the depth). The depth is the same
-//!   throughout a function body, so that comparison is made once at entry; a specialized body is
-//!   only entered when it is false, and its inlined calls check nothing;
+//! - the depth limit: the call fails with stack overflow exactly when a real call would (when
+//!   the caller has no room left; nothing inside a leaf body reads the depth). The room is the
+//!   same throughout a function body, so that test is made once at entry; a specialized body
+//!   is only entered when it is false, and its inlined calls check nothing;
 //! - the stack trace: an error inside the body records the callee's frame `(callee, pc)` and then
 //!   the caller's, at the call, like an unwinding callee would.
 //!

@@ -1,6 +1,6 @@
-//! The lowering: every bytecode function becomes a *direct entry* `([env,] depth, i64 × arity) ->
-//! i64` (`env` only for functions that read captured cells; `depth` is the caller's call depth,
-//! `lower_frame.rs`) and a *generic entry* `extern "C" fn(env: u64, argv: *const u64) -> u64`
+//! The lowering: every bytecode function becomes a *direct entry* `([env,] room, i64 × arity) ->
+//! i64` (`env` only for functions that read captured cells; `room` is how many more frames fit
+//! under the call-depth limit at the caller, `lower_frame.rs`) and a *generic entry* `extern "C" fn(env: u64, argv: *const u64) -> u64`
 //! (the runtime's `NativeFn`; `env` is the closure being called, or nil), generic over the
 //! Cranelift [`Module`] so that objects and the JIT get the very same code.
 //!
@@ -75,7 +75,7 @@ pub(crate) fn lower_module<M: Module>(
         .collect();
     for (i, f) in bc.functions.iter().enumerate() {
         let name = format!("ilusm_fn{i}_{}", symbol_suffix(&f.name));
-        // Direct entry: ([env,] depth, arg1 .. argN) -> value.
+        // Direct entry: ([env,] room, arg1 .. argN) -> value.
         let params = vec![V; f.arity as usize + 1 + takes_env[i] as usize];
         let sig = abi::signature(m, &params, Some(V));
         direct.push(m.declare_function(&name, Linkage::Local, &sig)?);
@@ -150,7 +150,7 @@ pub(crate) fn lower_module<M: Module>(
                 takes_env: &takes_env,
                 index,
                 is_entry: index == bc.entry,
-                frame_depth: None,
+                frame_room: None,
                 stack: Vec::new(),
                 locals: Vec::new(),
                 env: None,
@@ -191,8 +191,8 @@ pub(crate) fn lower_module<M: Module>(
         define(m, &mut ctx, direct[i], clif.as_deref_mut(), &header)?;
 
         // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry
-        // with the depth the runtime's caller published, and put that depth back for the next
-        // call the runtime makes (the callee may have published deeper ones).
+        // with the room left at the depth the runtime's caller published, and put that depth
+        // back for the next call the runtime makes (the callee may have published deeper ones).
         m.clear_context(&mut ctx);
         ctx.func.signature = m
             .declarations()
@@ -210,8 +210,13 @@ pub(crate) fn lower_module<M: Module>(
             let depth_gv = m.declare_data_in_func(depth_id, b.func);
             let depth_addr = b.ins().symbol_value(PTR, depth_gv);
             let depth = b.ins().load(V, trusted(), depth_addr, 0);
+            let max_id = rt.data(m, abi::MAX_DEPTH_SYMBOL);
+            let max_gv = m.declare_data_in_func(max_id, b.func);
+            let max_addr = b.ins().symbol_value(PTR, max_gv);
+            let max = b.ins().load(V, trusted(), max_addr, 0);
+            let room = b.ins().isub(max, depth);
             let mut args: Vec<Value> = takes_env[i].then_some(env).into_iter().collect();
-            args.push(depth);
+            args.push(room);
             for k in 0..f.arity as i32 {
                 args.push(b.ins().load(V, trusted(), argv, k * 8));
             }
@@ -318,8 +323,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// The entry function (`<main>`) runs at the depth it is given (0) and has no overflow
     /// check.
     pub is_entry: bool,
-    /// This frame's call depth (`lower_frame.rs`), set by the prologue.
-    pub frame_depth: Option<Value>,
+    /// This frame's room under the call-depth limit (`lower_frame.rs`), set by the prologue.
+    pub frame_room: Option<Value>,
     /// The operand stack.
     pub stack: Vec<Value>,
     pub locals: Vec<Variable>,
@@ -529,13 +534,13 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.append_block_params_for_function_params(entry);
         self.enter(entry);
         // The env (the closure called, or nil) if the function takes it, then the caller's
-        // depth; the arguments follow.
+        // room under the depth limit; the arguments follow.
         let mut params = self.b.block_params(entry).to_vec();
         if self.takes_env[self.index as usize] {
             self.env = Some(params.remove(0));
         }
-        let caller_depth = params.remove(0);
-        self.prologue(caller_depth);
+        let caller_room = params.remove(0);
+        self.prologue(caller_room);
         self.prepare_deep_stack(depths.iter().flatten().copied().max().unwrap_or(0));
         // Locals only ever assigned numbers (in the version that runs when speculation holds),
         // and parameters speculated numbers and assigned only numbers, are float variables: a

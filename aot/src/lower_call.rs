@@ -63,7 +63,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if self.takes_env[func as usize] {
             call_args.push(self.iconst(abi::NIL));
         }
-        call_args.push(self.depth());
+        call_args.push(self.room());
         call_args.extend(args);
         let callee = self.func_ref(self.direct[func as usize]);
         let call = self.b.ins().call(callee, &call_args);
@@ -103,7 +103,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let code = self.b.ins().load(abi::PTR, trusted(), entry, 0);
         let sig = abi::signature(self.m, &vec![V; n as usize + 1], Some(V));
         let sig = self.b.import_signature(sig);
-        let mut call_args = vec![self.depth()];
+        let mut call_args = vec![self.room()];
         call_args.extend(&args);
         let call = self.b.ins().call_indirect(sig, code, &call_args);
         let r = self.b.inst_results(call)[0];

@@ -2,14 +2,16 @@
 //! records `(function, pc)` with `ilusm_rt_trace` and returns `Value::ERROR`, which every failing
 //! operation branches to.
 //!
-//! The call depth travels in a register: each direct entry takes its caller's depth as a
-//! parameter, adds one and checks the limit (`ilusm_rt_max_depth`) in its prologue, and passes
-//! its own to the functions it calls directly. Nothing is written on the way in or out: a
-//! counter in memory made every call and return a store that the next one had to wait for, a
-//! chain of store-to-load forwarding through the whole run. The depth is written to memory
-//! (`ilusm_rt_depth`) only before a runtime call that may call ilusm code (`call` of a value, a
-//! builtin through the dispatcher, for `try`): a generic entry reads it there as its caller's
-//! depth, and writes it back when its function returns, so that a call through a generic entry
+//! The call depth travels in a register, as *room*: how many more frames fit under the limit
+//! (`ilusm_rt_max_depth` minus the depth). Each direct entry takes its caller's room as a
+//! parameter, fails with stack overflow when it is 0, and passes its own (one less) to the
+//! functions it calls directly. So a prologue compares a register with zero instead of loading
+//! the limit, and nothing is written on the way in or out: a counter in memory made every call
+//! and return a store that the next one had to wait for, a chain of store-to-load forwarding
+//! through the whole run. The depth itself is written to memory (`ilusm_rt_depth`) only before
+//! a runtime call that may call ilusm code (`call` of a value, a builtin through the
+//! dispatcher, for `try`): a generic entry reads it there, passes its caller's room on, and
+//! writes the depth back when its function returns, so that a call through a generic entry
 //! leaves the published depth as it found it, whatever its callees published.
 
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -70,16 +72,18 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().symbol_value(PTR, gv)
     }
 
-    /// This frame's call depth.
-    pub(crate) fn depth(&self) -> Value {
-        self.frame_depth
-            .expect("the prologue sets the frame's depth")
+    /// This frame's room: how many more frames fit under the depth limit.
+    pub(crate) fn room(&self) -> Value {
+        self.frame_room.expect("the prologue sets the frame's room")
     }
 
-    /// Store this frame's depth where the runtime's calls of generic entries read it, before a
-    /// runtime call that may call ilusm code.
+    /// Store this frame's depth (the limit minus its room) where the runtime's calls of generic
+    /// entries read it, before a runtime call that may call ilusm code.
     pub(crate) fn publish_depth(&mut self) {
-        let d = self.depth();
+        let room = self.room();
+        let max_addr = self.depth_addr(true);
+        let max = self.b.ins().load(V, trusted(), max_addr, 0);
+        let d = self.b.ins().isub(max, room);
         let addr = self.depth_addr(false);
         self.b.ins().store(trusted(), d, addr, 0);
     }
@@ -88,34 +92,26 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().return_(&[v]);
     }
 
-    /// This frame's depth is `caller_depth + 1`, or fail with stack overflow past the limit
-    /// (untraced: the caller traces). The entry function runs at the depth it is given.
-    pub(crate) fn prologue(&mut self, caller_depth: Value) {
+    /// This frame's room is `caller_room - 1`, or fail with stack overflow when that would be
+    /// negative (untraced: the caller traces). The entry function runs with the room it is
+    /// given.
+    pub(crate) fn prologue(&mut self, caller_room: Value) {
         if self.is_entry {
-            self.frame_depth = Some(caller_depth);
+            self.frame_room = Some(caller_room);
             return;
         }
-        let d = self.b.ins().iadd_imm_s(caller_depth, 1);
-        let over = self.exceeds_limit(d);
+        let over = self.b.ins().icmp_imm_u(IntCC::Equal, caller_room, 0);
         self.overflow_branch(over, |s| {
             let e = s.iconst(ERROR);
             s.b.ins().return_(&[e]);
         });
-        self.frame_depth = Some(d);
+        self.frame_room = Some(self.b.ins().iadd_imm_s(caller_room, -1));
     }
 
-    /// Whether depth `d` is past the limit.
-    fn exceeds_limit(&mut self, d: Value) -> Value {
-        let max_addr = self.depth_addr(true);
-        let max = self.b.ins().load(V, trusted(), max_addr, 0);
-        self.b.ins().icmp(IntCC::UnsignedGreaterThan, d, max)
-    }
-
-    /// Whether a call from this frame would overflow the depth limit.
+    /// Whether a call from this frame would overflow the depth limit (no room is left).
     pub(crate) fn call_would_overflow(&mut self) -> Value {
-        let d = self.depth();
-        let d1 = self.b.ins().iadd_imm_s(d, 1);
-        self.exceeds_limit(d1)
+        let room = self.room();
+        self.b.ins().icmp_imm_u(IntCC::Equal, room, 0)
     }
 
     /// When `over`, raise stack overflow in a cold block that `on_overflow` finishes; else go on.
