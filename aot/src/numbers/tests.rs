@@ -254,7 +254,7 @@ fn number_returns_follow_direct_calls_recursion_and_arguments() {
 }
 
 #[test]
-fn number_locals_are_assigned_only_known_numbers_and_are_not_parameters() {
+fn number_locals_are_assigned_only_known_numbers() {
     // f(p0): l1 = 1; l2 = "s"; l2 = 2; l3 = p0; l1 = l1 + 1; (l4 never assigned)
     let k = [
         Constant::Num(1.0),
@@ -282,7 +282,35 @@ fn number_locals_are_assigned_only_known_numbers_and_are_not_parameters() {
     let instrs = numbered(&code);
     let facts = known_numbers(&instrs, 5, &[], &k, &[]);
     assert_eq!(
-        number_locals(&instrs, &facts, 5, 1),
+        number_locals(&instrs, &facts, 5, 1, &[]),
         vec![false, true, false, false, false]
+    );
+    // Specialized for p0 a number: p0 (assigned only a number) and its copy l3 are too.
+    let facts = known_numbers(&instrs, 5, &[true], &k, &[]);
+    assert_eq!(
+        number_locals(&instrs, &facts, 5, 1, &[0]),
+        vec![true, true, false, true, false]
+    );
+}
+
+#[test]
+fn a_parameter_assigned_something_else_is_not_a_number_local() {
+    // f(p0, p1), both speculated numbers: p0 = "s"; p1 = p1 * 2
+    let k = [Constant::Str("s".into()), Constant::Num(2.0)];
+    let code = [
+        Instr::Push(0),
+        Instr::SetLocal(0),
+        Instr::GetLocal(1),
+        Instr::Push(1),
+        Instr::Mul,
+        Instr::SetLocal(1),
+        Instr::PushNil,
+        Instr::Ret,
+    ];
+    let instrs = numbered(&code);
+    let facts = known_numbers(&instrs, 2, &[true, true], &k, &[]);
+    assert_eq!(
+        number_locals(&instrs, &facts, 2, 2, &[0, 1]),
+        vec![false, true]
     );
 }
