@@ -12,9 +12,10 @@
 //!   time so their checks disappear, and small functions whose parameters are arithmetic
 //!   operands or indexed get a second body for number or list arguments, picked by one check at
 //!   entry (`specialize.rs`); small
-//!   functions that call nothing are lowered in place of their direct calls (`inline.rs`); each
-//!   function's depth counting and error block live in `lower_frame.rs`; calls of function
-//!   values in `lower_call.rs`; slow paths that rejoin
+//!   functions that call nothing, and the base cases of recursive ones, are lowered in place of
+//!   their direct calls (`inline.rs`); each function's call-depth room and error block live in
+//!   `lower_frame.rs`; calls of function values in `lower_call.rs`; values deep in a long
+//!   literal's operand stack are kept in memory (`deep_stack.rs`); slow paths that rejoin
 //!   hot code call the runtime through `preserve_all` trampolines (`slow_calls.rs`);
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
 //!   `aarch64-unknown-linux-gnu` exporting `main`, which hands the program image and the table of
@@ -32,10 +33,11 @@
 //! CLI's `build.rs` does).
 //!
 //! Calling convention of the generated code: per bytecode function, a *direct entry*
-//! `([env,] depth, arg1 .. argN) -> value` (`call_direct` calls it; only functions that read
-//! captured cells take `env`; `depth` is the caller's call depth) and a *generic entry*
-//! `extern "C" fn(env, argv) -> value`, the runtime's `NativeFn`, which loads the arguments and
-//! calls the direct entry with the depth the runtime's caller published (`lower_frame.rs`).
+//! `([env,] room, arg1 .. argN) -> value` (`call_direct` calls it; only functions that read
+//! captured cells take `env`; `room` is how many more frames fit under the depth limit at the
+//! caller) and a *generic entry* `extern "C" fn(env, argv) -> value`, the runtime's `NativeFn`,
+//! which loads the arguments and calls the direct entry with the room left at the depth the
+//! runtime's caller published (`lower_frame.rs`).
 
 mod abi;
 mod deep_stack;
