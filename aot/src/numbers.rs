@@ -147,7 +147,13 @@ impl State {
     /// Meet `other` into `self` (known only if known on both); whether `self` changed.
     fn meet(&mut self, other: &State) -> bool {
         let before = self.clone();
-        for (mine, theirs) in self.stack.iter_mut().zip(&other.stack) {
+        // The stacks are as deep on both sides (verified bytecode), but each tracks only its top
+        // slots, and after popping below them a side tracks fewer: align the tops, and what
+        // either side does not track is unknown.
+        let n = self.stack.len().min(other.stack.len());
+        self.stack.drain(..self.stack.len() - n);
+        let theirs_top = &other.stack[other.stack.len() - n..];
+        for (mine, theirs) in self.stack.iter_mut().zip(theirs_top) {
             mine.known &= theirs.known;
             mine.list &= theirs.list;
             mine.int = mine.int.min(theirs.int);

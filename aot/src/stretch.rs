@@ -235,9 +235,9 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.known = w.numbers[i].clone().unwrap_or_default();
             self.known_lists = w.lists[i].clone().unwrap_or_default();
             self.known_ints = w.ints[i].clone().unwrap_or_default();
-            debug_assert_eq!(
-                self.known.len(),
-                self.stack.len().min(crate::numbers::TRACKED_SLOTS),
+            // The facts cover the top slots at most (fewer after popping below those tracked).
+            debug_assert!(
+                self.known.len() <= self.stack.len().min(crate::numbers::TRACKED_SLOTS),
                 "pc {pc}"
             );
             self.pushes_operand = used_as_operand(w, i);

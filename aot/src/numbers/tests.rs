@@ -314,3 +314,37 @@ fn a_parameter_assigned_something_else_is_not_a_number_local() {
         vec![false, true]
     );
 }
+
+#[test]
+fn a_join_of_stacks_tracked_to_different_depths_aligns_their_tops() {
+    // 40 strings; if true: a list of 35 of them and a number | 7 numbers in their place;
+    // then `add` the top two. Both ways leave 7 values, but the first tracks all 7 and the
+    // second only 2 (it popped below the tracked slots): the second slot from the top is the
+    // list on one way, so it is not known to be a number.
+    let k = [Constant::Str("s".into()), Constant::Num(1.0)];
+    let mut code = vec![Instr::Push(0); 40];
+    code.push(Instr::PushTrue);
+    let branch = code.len();
+    code.push(Instr::JumpIf(0)); // patched below
+    code.extend(std::iter::repeat_n(Instr::Pop, 40));
+    code.extend(std::iter::repeat_n(Instr::Push(1), 7));
+    let jump = code.len();
+    code.push(Instr::Jump(0)); // patched below
+    let other = code.len() as u32;
+    code.push(Instr::MakeList(35));
+    code.push(Instr::Push(1));
+    let join = code.len() as u32;
+    code.push(Instr::Add);
+    code.push(Instr::Ret);
+    code[branch] = Instr::JumpIf(other);
+    code[jump] = Instr::Jump(join);
+    let before = facts(&code, 0, &k);
+    let at_add = before[join as usize].as_ref().expect("reachable");
+    assert_eq!(slot_from_top(at_add, 0), true, "the number on top");
+    assert_eq!(slot_from_top(at_add, 1), false, "the list or a number");
+}
+
+/// The fact for the slot `k` places below the top (unknown where none is tracked).
+fn slot_from_top(slots: &[bool], k: usize) -> bool {
+    slots.len().checked_sub(k + 1).is_some_and(|i| slots[i])
+}
