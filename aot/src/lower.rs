@@ -597,24 +597,26 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
             }
         }
+        // Argument vectors of literals, `print` and `concat` longer than `DEEP_STACK` are taken
+        // in place from the deep stack's area (`deep_stack.rs`); calls' are always spilled.
+        let in_place = |n: u32| match self.deep {
+            Some(_) => n.min(crate::deep_stack::DEEP_STACK as u32),
+            None => n,
+        };
         let max_argv = self
             .callees
             .with_inlined(instrs)
             .map(|i| match i {
-                Instr::Print(n) | Instr::Call(n) => n as u32,
+                Instr::Print(n) => in_place(n as u32),
+                Instr::Concat(n) | Instr::MakeList(n) => in_place(n as u32),
+                Instr::MakeObject(n) => in_place(2 * n as u32),
+                Instr::Call(n) => n as u32,
                 Instr::CallBuiltin { argc, .. } => argc as u32,
-                Instr::Concat(n) | Instr::MakeList(n) => n as u32,
-                Instr::MakeObject(n) => 2 * n as u32,
                 Instr::MakeClosure { captures, .. } => captures as u32,
                 _ => 0,
             })
             .max()
             .unwrap_or(0);
-        // Longer argument vectors are taken in place from the deep stack's area.
-        let max_argv = match self.deep {
-            Some(_) => max_argv.min(crate::deep_stack::DEEP_STACK as u32),
-            None => max_argv,
-        };
         if max_argv > 0 {
             let data = StackSlotData::new(StackSlotKind::ExplicitSlot, max_argv * 8, 3);
             self.spill = Some(self.b.create_sized_stack_slot(data));
