@@ -340,8 +340,8 @@ fn a_join_of_stacks_tracked_to_different_depths_aligns_their_tops() {
     code[jump] = Instr::Jump(join);
     let before = facts(&code, 0, &k);
     let at_add = before[join as usize].as_ref().expect("reachable");
-    assert_eq!(slot_from_top(at_add, 0), true, "the number on top");
-    assert_eq!(slot_from_top(at_add, 1), false, "the list or a number");
+    assert!(slot_from_top(at_add, 0), "the number on top");
+    assert!(!slot_from_top(at_add, 1), "the list or a number");
 }
 
 /// The fact for the slot `k` places below the top (unknown where none is tracked).
