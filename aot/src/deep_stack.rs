@@ -88,8 +88,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 
     /// Store positions `from..to` to the area and mark them (`from` is the stored count).
     fn store_positions(&mut self, from: usize, to: usize) {
-        let Some(d) = self.deep.as_mut() else { return };
-        let d = *d;
+        let Some(d) = self.deep else { return };
         for at in from..to {
             let v = self.stack[at];
             debug_assert_eq!(self.b.func.dfg.value_type(v), V, "the stack holds words");

@@ -161,15 +161,14 @@ impl<M: Module> FnLower<'_, '_, M> {
     pub(crate) fn jump_to(&mut self, targets: &HashMap<u32, Block>, t: u32, from: u32) {
         let args = self.block_args();
         let blk = self.target_block(targets, t);
-        let Some(tw) = self.twins.get(&t).copied().filter(|tw| blk != tw.block) else {
+        // Only a jump into the loop's head from outside it, by a copy that does not know the
+        // twin's facts (else `blk` is the twin already), checks anything.
+        let entering = |tw: &Twin| t == tw.head && !(tw.head..=tw.end).contains(&from);
+        let checked = self.twins.get(&t).copied();
+        let Some(tw) = checked.filter(|tw| blk != tw.block && entering(tw)) else {
             self.b.ins().jump(blk, &args);
             return;
         };
-        let entering = t == tw.head && !(tw.head..=tw.end).contains(&from);
-        if !entering {
-            self.b.ins().jump(blk, &args);
-            return;
-        }
         let other = self.b.create_block();
         if let Some((l, shape)) = tw.shaped.filter(|_| !self.knows_shape(&tw)) {
             let v = self.get_local(l);
