@@ -16,7 +16,9 @@
 //!   their direct calls (`inline.rs`); each function's call-depth room and error block live in
 //!   `lower_frame.rs`; calls of function values in `lower_call.rs`; values deep in a long
 //!   literal's operand stack are kept in memory (`deep_stack.rs`); slow paths that rejoin
-//!   hot code call the runtime through `preserve_all` trampolines (`slow_calls.rs`);
+//!   hot code call the runtime through `preserve_all` trampolines (`slow_calls.rs`); the
+//!   functions' IR, built in order, is compiled on worker threads and defined in order
+//!   (`define.rs`);
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
 //!   `aarch64-unknown-linux-gnu` exporting `main`, which hands the program image and the table of
 //!   generic entries to `ilusm_rt_main`; and [`emit_clif`], the textual IR of the same lowering;
@@ -41,6 +43,7 @@
 
 mod abi;
 mod deep_stack;
+mod define;
 mod inline;
 mod jit;
 mod link;

@@ -20,12 +20,12 @@ use cranelift_codegen::ir::{
     types, Block, BlockArg, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlot,
     StackSlotData, StackSlotKind, UserFuncName, Value,
 };
-use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
+use crate::define::Pending;
 use crate::inline::{num_locals, Callees};
 use crate::numbers::Int;
 use crate::specialize::Speculation;
@@ -127,6 +127,7 @@ pub(crate) fn lower_module<M: Module>(
 
     let mut ctx = m.make_context();
     let mut fctx = FunctionBuilderContext::new();
+    let mut pending = Pending::default();
     let cfg = m.target_config();
     for (i, f) in bc.functions.iter().enumerate() {
         let index = i as u32;
@@ -188,7 +189,7 @@ pub(crate) fn lower_module<M: Module>(
             b.finalize(cfg);
         }
         let header = format!("; function {index}: {} (direct entry)\n", f.name);
-        define(m, &mut ctx, direct[i], clif.as_deref_mut(), &header)?;
+        pending.add(m, &mut ctx, direct[i], clif.as_deref_mut(), &header)?;
 
         // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry
         // with the room left at the depth the runtime's caller published, and put that depth
@@ -229,34 +230,11 @@ pub(crate) fn lower_module<M: Module>(
             b.finalize(cfg);
         }
         let header = format!("; function {index}: {} (generic entry)\n", f.name);
-        define(m, &mut ctx, generic[i], clif.as_deref_mut(), &header)?;
+        pending.add(m, &mut ctx, generic[i], clif.as_deref_mut(), &header)?;
     }
-    crate::slow_calls::define_trampolines(m, rt, &mut ctx, &mut fctx, clif)?;
+    crate::slow_calls::define_trampolines(m, rt, &mut ctx, &mut fctx, &mut pending, clif)?;
+    pending.define_all(m)?;
     Ok(Lowered { generic })
-}
-
-/// Verify (debug builds), print (if asked) and define one function.
-pub(crate) fn define<M: Module>(
-    m: &mut M,
-    ctx: &mut Context,
-    id: FuncId,
-    clif: Option<&mut String>,
-    header: &str,
-) -> Result<(), AotError> {
-    if cfg!(debug_assertions) {
-        if let Err(errors) = cranelift_codegen::verify_function(&ctx.func, m.isa()) {
-            let text =
-                cranelift_codegen::print_errors::pretty_verifier_error(&ctx.func, None, errors);
-            return Err(AotError::Codegen(format!("{header}{text}")));
-        }
-    }
-    if let Some(out) = clif {
-        out.push_str(header);
-        out.push_str(&ctx.func.display().to_string());
-        out.push('\n');
-    }
-    m.define_function(id, ctx)
-        .map_err(|e| AotError::Codegen(format!("{}{e:?}", header.trim_start_matches("; "))))
 }
 
 /// The operand stack depth before each instruction, `None` for unreachable ones. Relies on the

@@ -7,7 +7,8 @@ use cranelift_object::{ObjectBuilder, ObjectModule};
 use ilusm_bytecode::Module as BcModule;
 
 use crate::abi::{self, RuntimeDecls, PTR};
-use crate::lower::{self, lower_module};
+use crate::define::Pending;
+use crate::lower::lower_module;
 use crate::AotError;
 
 fn object_module(triple: &str) -> Result<ObjectModule, AotError> {
@@ -85,7 +86,9 @@ pub fn compile_object(m: &BcModule, triple: &str) -> Result<Vec<u8>, AotError> {
         b.seal_all_blocks();
         b.finalize(om.target_config());
     }
-    lower::define(&mut om, &mut ctx, main_id, None, "; main\n")?;
+    let mut pending = Pending::default();
+    pending.add(&om, &mut ctx, main_id, None, "; main\n")?;
+    pending.define_all(&mut om)?;
 
     om.finish()
         .emit()

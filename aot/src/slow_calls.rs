@@ -29,7 +29,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 
 use crate::abi::{RtFn, RuntimeDecls, PTR};
-use crate::lower::{define, trusted, FnLower};
+use crate::define::Pending;
+use crate::lower::{trusted, FnLower};
 use crate::AotError;
 
 impl RuntimeDecls {
@@ -93,6 +94,7 @@ pub(crate) fn define_trampolines<M: Module>(
     rt: &mut RuntimeDecls,
     ctx: &mut Context,
     fctx: &mut FunctionBuilderContext,
+    pending: &mut Pending,
     mut clif: Option<&mut String>,
 ) -> Result<(), AotError> {
     let mut used: Vec<(RtFn, FuncId)> = rt.preserving.iter().map(|(&f, &id)| (f, id)).collect();
@@ -120,7 +122,7 @@ pub(crate) fn define_trampolines<M: Module>(
             b.finalize(cfg);
         }
         let header = format!("; trampoline of {} (preserve_all)\n", f.symbol());
-        define(m, ctx, id, clif.as_deref_mut(), &header)?;
+        pending.add(m, ctx, id, clif.as_deref_mut(), &header)?;
     }
     Ok(())
 }

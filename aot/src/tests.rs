@@ -101,35 +101,41 @@ pub(crate) fn fib_module(arg: f64) -> Module {
             I(Halt),
         ],
     );
-    let fib = func(
-        "fib",
-        1,
-        1,
-        &[
-            I(GetLocal(0)),
-            I(Push(0)),
-            I(Lt),
-            A::JIfNot(1),
-            I(GetLocal(0)),
-            I(Ret),
-            L(1),
-            I(GetLocal(0)),
-            I(Push(1)),
-            I(Sub),
-            I(CallDirect { func: 1, argc: 1 }),
-            I(GetLocal(0)),
-            I(Push(0)),
-            I(Sub),
-            I(CallDirect { func: 1, argc: 1 }),
-            I(Add),
-            I(Ret),
-        ],
-    );
+    let fib = func("fib", 1, 1, &fib_code(1));
     module(
         vec![Constant::Num(2.0), Constant::Num(1.0), Constant::Num(arg)],
         0,
         vec![main, fib],
     )
+}
+
+/// The code of `fib`, as function `this` of its module (constant 0 is 2, constant 1 is 1).
+fn fib_code(this: u32) -> Vec<A> {
+    vec![
+        I(GetLocal(0)),
+        I(Push(0)),
+        I(Lt),
+        A::JIfNot(1),
+        I(GetLocal(0)),
+        I(Ret),
+        L(1),
+        I(GetLocal(0)),
+        I(Push(1)),
+        I(Sub),
+        I(CallDirect {
+            func: this,
+            argc: 1,
+        }),
+        I(GetLocal(0)),
+        I(Push(0)),
+        I(Sub),
+        I(CallDirect {
+            func: this,
+            argc: 1,
+        }),
+        I(Add),
+        I(Ret),
+    ]
 }
 
 #[test]
@@ -140,6 +146,50 @@ fn fib_direct_and_main() {
     assert_eq!(r.call(0, &[]), NIL);
     LOG.with(|l| assert_eq!(l.borrow().printed, vec![vec![n(6765.0)]]));
     assert!(calls().is_empty(), "numbers stay inline: {:?}", calls());
+}
+
+/// `fib_module` with `copies` more copies of `fib`, each calling itself: enough code for
+/// `define.rs` to compile on worker threads.
+fn many_fibs(copies: u32) -> Module {
+    let mut m = fib_module(20.0);
+    for k in 0..copies {
+        let this = m.functions.len() as u32;
+        m.functions
+            .push(func(&format!("fib{k}"), 1, 1, &fib_code(this)));
+    }
+    m
+}
+
+#[test]
+fn many_functions_compile_in_parallel_and_in_order() {
+    let m = many_fibs(80);
+    let text = crate::emit_clif(&m, "x86_64-unknown-linux-gnu").expect("clif");
+    let insts = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("    v")
+                || l.starts_with("    call")
+                || l.starts_with("    jump")
+                || l.starts_with("    brif")
+                || l.starts_with("    return")
+        })
+        .count();
+    assert!(
+        insts > 2 * crate::define::PARALLEL_MIN_INSTS,
+        "{insts} instructions"
+    );
+    // The bytes of a sequential build, every time, whichever thread finishes first.
+    let object = || crate::compile_object(&m, "x86_64-unknown-linux-gnu").expect("object");
+    crate::define::tests::SEQUENTIAL.with(|s| s.set(true));
+    let sequential = object();
+    crate::define::tests::SEQUENTIAL.with(|s| s.set(false));
+    for _ in 0..3 {
+        assert!(object() == sequential);
+    }
+    let r = Run::new(&m);
+    for f in 1..m.functions.len() {
+        assert_eq!(r.call(f, &[n(15.0)]), n(610.0), "function {f}");
+    }
 }
 
 #[test]
