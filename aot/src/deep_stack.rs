@@ -29,6 +29,22 @@ use crate::lower::{FnLower, V};
 /// stores all but the top half of them.
 pub(crate) const DEEP_STACK: usize = 64;
 
+/// An argument vector (of a literal, `print` or `concat`) longer than this is taken in place
+/// from the area when the function has one ([`FnLower::pop_to_memory`]); only shorter ones can
+/// go to the spill slot, which [`spilled_words`] sizes.
+const IN_PLACE_ABOVE: usize = DEEP_STACK;
+
+/// The most words of an `n`-word argument vector that [`FnLower::pop_to_memory`] puts in the
+/// spill slot, in a function with an area (`deep`) or without one. Calls' arguments are not taken
+/// in place (`call_*` spill them all).
+pub(crate) fn spilled_words(deep: bool, n: usize) -> usize {
+    if deep {
+        n.min(IN_PLACE_ABOVE)
+    } else {
+        n
+    }
+}
+
 /// The area of a function whose stack gets deep, its marker, and how many positions from the
 /// bottom were stored (a hint: a stack replaced by block parameters holds no markers).
 #[derive(Clone, Copy)]
@@ -116,13 +132,14 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Pop the top `n` values into memory, bottom first: the address of the `n` words. When some
-    /// are stored already, or there are more than [`DEEP_STACK`], they are all stored and used
-    /// in place in the area; otherwise they go to the spill slot.
+    /// are stored already, or there are more than [`IN_PLACE_ABOVE`], they are all stored and
+    /// used in place in the area; otherwise they go to the spill slot (inlined callees have no
+    /// argument vectors: `inline::leaf_instr`).
     pub(crate) fn pop_to_memory(&mut self, n: usize) -> Value {
         let from = self.stack.len() - n;
         let stored = self.stored_positions();
         match self.deep {
-            Some(d) if (from < stored || n > DEEP_STACK) && self.return_to.is_none() => {
+            Some(d) if (from < stored || n > IN_PLACE_ABOVE) && self.return_to.is_none() => {
                 self.store_positions(stored, self.stack.len());
                 self.stack.truncate(from);
                 if let Some(d) = self.deep.as_mut() {

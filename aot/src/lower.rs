@@ -575,19 +575,17 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
             }
         }
-        // Argument vectors of literals, `print` and `concat` longer than `DEEP_STACK` are taken
-        // in place from the deep stack's area (`deep_stack.rs`); calls' are always spilled.
-        let in_place = |n: u32| match self.deep {
-            Some(_) => n.min(crate::deep_stack::DEEP_STACK as u32),
-            None => n,
-        };
+        // Long argument vectors of literals, `print` and `concat` are taken in place from the
+        // deep stack's area when there is one (`deep_stack.rs`); calls' are always spilled.
+        let deep = self.deep.is_some();
+        let spilled = |n: usize| crate::deep_stack::spilled_words(deep, n) as u32;
         let max_argv = self
             .callees
             .with_inlined(instrs)
             .map(|i| match i {
-                Instr::Print(n) => in_place(n as u32),
-                Instr::Concat(n) | Instr::MakeList(n) => in_place(n as u32),
-                Instr::MakeObject(n) => in_place(2 * n as u32),
+                Instr::Print(n) => spilled(n as usize),
+                Instr::Concat(n) | Instr::MakeList(n) => spilled(n as usize),
+                Instr::MakeObject(n) => spilled(2 * n as usize),
                 Instr::Call(n) => n as u32,
                 Instr::CallBuiltin { argc, .. } => argc as u32,
                 Instr::MakeClosure { captures, .. } => captures as u32,
