@@ -398,6 +398,8 @@ pub unsafe extern "C" fn ilusm_rt_main(
             }
         }
     }
+    // The executable's process ends with the program.
+    crate::gc::leave_heap_at_exit();
     native::run_native(image, table, args)
 }
 
