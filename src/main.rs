@@ -151,8 +151,8 @@ fn execute(command: Command) -> Result<u8, String> {
             let args: Vec<String> = words.collect();
             // Read once; an invalid limit is reported after the program loads, as before.
             let max_depth = max_depth.map_or_else(max_depth_from_env, Ok);
-            // The process ends with the program: its heap need not be freed object by object.
-            ilusm_runtime::gc::leave_heap_at_exit();
+            // The process ends with the program (before any thread starts).
+            ilusm_runtime::native::program_owns_process();
             if jit {
                 let module = load(&file)?;
                 let max_depth = run_settings(max_heap, max_depth)?;

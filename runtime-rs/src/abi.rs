@@ -399,7 +399,7 @@ pub unsafe extern "C" fn ilusm_rt_main(
         }
     }
     // The executable's process ends with the program.
-    crate::gc::leave_heap_at_exit();
+    native::program_owns_process();
     native::run_native(image, table, args)
 }
 
