@@ -57,8 +57,8 @@ struct Compiled {
 
 impl Pending {
     /// Queue the function built in `ctx` (which is left empty) as the definition of `id`:
-    /// verify it (debug builds, or `ILUSM_VERIFY`: then the code generator also verifies it) and
-    /// print it to `clif` if asked.
+    /// verify it in debug builds (with `ILUSM_VERIFY`, release builds' code generator verifies
+    /// it as it compiles) and print it to `clif` if asked.
     pub fn add<M: Module>(
         &mut self,
         m: &M,
@@ -145,8 +145,8 @@ fn compile(f: PendingFn, isa: &dyn TargetIsa) -> Result<Compiled, AotError> {
     })
 }
 
-/// Compile `funcs` on `threads` threads (this one and `threads - 1` more), each taking the largest function not yet taken; the
-/// results are in `funcs`' order.
+/// Compile `funcs` on `threads` threads (this one and `threads - 1` more), each taking the
+/// largest function not yet taken; the results are in `funcs`' order.
 fn compile_parallel(
     funcs: Vec<PendingFn>,
     isa: &dyn TargetIsa,

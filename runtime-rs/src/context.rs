@@ -4,8 +4,9 @@
 //! thread (the interpreter and the native start-up each run it on a thread
 //! of its own with a large stack), so thread-local state needs no locking,
 //! several programs (tests) can run in one process side by side, and
-//! everything is torn down when the program's thread ends (except the heap's
-//! objects when the process ends with it: [`crate::gc::leave_heap_at_exit`]). The exceptions
+//! everything is torn down when the program's thread ends (but the heap's
+//! objects are left to the operating system when the process ends with it:
+//! [`crate::native::program_owns_process`]). The exceptions
 //! are the call-depth counters `ilusm_rt_depth` / `ilusm_rt_max_depth`,
 //! which the ABI fixes as process-wide statics (see [`crate::abi`]).
 //!

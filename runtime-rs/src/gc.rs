@@ -234,12 +234,11 @@ impl Drop for GcState {
 static FREE_HEAP_AT_THREAD_END: AtomicBool = AtomicBool::new(true);
 
 /// The process exits as soon as its program thread ends (an AOT executable, `ilusm run`:
-/// [`crate::native::program_owns_process`]): leave
-/// that thread's heap to the operating system instead of dropping every object. Heap objects hold
-/// only memory (strings, lists, objects, closures, cells, buffers: no file or socket), so nothing
-/// observable is skipped, and a program that ends with a large heap ends sooner: freeing the
-/// strings benchmark's million strings was 7% of its instructions. Embedders and tests that run
-/// many programs in one process leave this alone.
+/// [`crate::native::program_owns_process`]): leave that thread's heap to the operating system
+/// instead of dropping every object. Heap objects hold only memory (strings, lists, objects,
+/// closures, cells, buffers: no file or socket), so nothing observable is skipped, and a program
+/// that ends with a large heap ends sooner: freeing the strings benchmark's heap was 7% of its
+/// instructions. Embedders and tests that run many programs in one process leave this alone.
 pub(crate) fn leave_heap_at_exit() {
     FREE_HEAP_AT_THREAD_END.store(false, Ordering::Relaxed);
 }
