@@ -22,6 +22,8 @@ use std::process::Command;
 const AARCH64: &str = "aarch64-unknown-linux-gnu";
 /// Debian's rustc (package rustc-web), which has the arm64 standard library.
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+/// The file list dpkg writes when it installs that standard library.
+const DEBIAN_STD_ARM64_LIST: &str = "/var/lib/dpkg/info/libstd-rust-web-dev:arm64.list";
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -57,8 +59,10 @@ fn main() {
 
     let aarch64_out = out_dir.join("libilusm_runtime_aarch64.a");
     let have_tools = aarch64_tools_present();
-    // Watch the cross compiler so installing it later triggers a rebuild.
-    println!("cargo:rerun-if-changed={DEBIAN_RUSTC}");
+    // Installing the cross tools later (scripts/setup) must rebuild this with the aarch64
+    // archive. dpkg keeps a package's own mtimes, older than any build, so watching the
+    // compiler itself never fires; the package's file list is written at install time.
+    println!("cargo:rerun-if-changed={DEBIAN_STD_ARM64_LIST}");
     let aarch64 = if host_triple == AARCH64 {
         // On an aarch64 host the host archive already is the aarch64 one.
         Some(host.clone())
