@@ -34,9 +34,11 @@ use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcMo
 use ilusm_runtime::builtins::id;
 
 use crate::abi::{RtFn, NIL};
+use crate::lower::SPECIALIZE_MAX_INSTRS;
 use crate::lower::{stack_depths, FnLower, V};
-use crate::numbers::{number_returns, NumberReturn};
+use crate::numbers::{known_numbers, number_returns, NumberReturn};
 use crate::shapes::Shapes;
+use crate::specialize::Speculation;
 use crate::AotError;
 
 /// Functions of at most this many instructions are inlined when they qualify: spectral-norm's
@@ -56,6 +58,9 @@ pub(crate) struct Callees {
     /// For a function that is not inlined whole: the number of instructions of its base case,
     /// if that is inlined at direct call sites ([`base_case_len`]).
     pub base_cases: Vec<Option<usize>>,
+    /// For a function with a specialized body that assumes only numbers (`specialize.rs`):
+    /// those parameters, which a number entry takes as floats (`number_entry.rs`).
+    pub number_params: Vec<Option<Vec<u16>>>,
     pub shapes: Shapes,
 }
 
@@ -85,12 +90,26 @@ impl Callees {
                     .flatten()
             })
             .collect();
+        let number_params = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                if i as u32 == bc.entry || inlined[i] || body.len() > SPECIALIZE_MAX_INSTRS {
+                    return None;
+                }
+                let generic = known_numbers(body, num_locals[i], &[], &bc.constants, &returns);
+                let speculated = Speculation::of(&generic, arity[i]);
+                (speculated.lists.is_empty() && !speculated.numbers.is_empty())
+                    .then_some(speculated.numbers)
+            })
+            .collect();
         let shapes = Shapes::analyze(&bodies, &bc.constants);
         Ok(Callees {
             bodies,
             returns,
             inlined,
             base_cases,
+            number_params,
             shapes,
         })
     }
@@ -308,7 +327,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if let Some((_, blk)) = bail {
             // Past the base case: the function is called after all, in the caller's frame.
             self.enter(blk);
-            let r = self.call_direct(func, &args, pc);
+            let r = self.call_direct_known(func, &args, &entry_known, pc);
             let r = if number { self.as_f64(r) } else { r };
             self.b.ins().jump(done, &[BlockArg::Value(r)]);
         }

@@ -7,7 +7,7 @@ use cranelift_module::default_libcall_names;
 use ilusm_bytecode::{Constant, Module as BcModule};
 
 use crate::abi::{RtFn, RuntimeDecls};
-use crate::lower::lower_module;
+use crate::lower_module::lower_module;
 use crate::AotError;
 
 /// A generic entry: `extern "C" fn(env: u64, argv: *const u64) -> u64`.

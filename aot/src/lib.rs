@@ -11,14 +11,14 @@
 //!   (`ilusm_rt_*`, declared in `abi.rs`). `numbers.rs` proves stack slots numbers at compile
 //!   time so their checks disappear, and small functions whose parameters are arithmetic
 //!   operands or indexed get a second body for number or list arguments, picked by one check at
-//!   entry (`specialize.rs`); small
-//!   functions that call nothing, and the base cases of recursive ones, are lowered in place of
-//!   their direct calls (`inline.rs`); each function's call-depth room and error block live in
-//!   `lower_frame.rs`; calls of function values in `lower_call.rs`; values deep in a long
-//!   literal's operand stack are kept in memory (`deep_stack.rs`); slow paths that rejoin
-//!   hot code call the runtime through `preserve_all` trampolines (`slow_calls.rs`); the
-//!   functions' IR, built in order, is compiled on worker threads and defined in order
-//!   (`define.rs`);
+//!   entry (`specialize.rs`), and direct calls with number arguments enter a number body with
+//!   the floats in registers (`number_entry.rs`); small functions that call nothing, and the
+//!   base cases of recursive ones, are lowered in place of their direct calls (`inline.rs`);
+//!   each function's call-depth room and error block live in `lower_frame.rs`; calls of
+//!   function values in `lower_call.rs`; values deep in a long literal's operand stack are kept
+//!   in memory (`deep_stack.rs`); slow paths that rejoin hot code call the runtime through
+//!   `preserve_all` trampolines (`slow_calls.rs`); the functions' IR, built in order, is
+//!   compiled on worker threads and defined in order (`define.rs`);
 //! - [`compile_object`]: an object file for `x86_64-unknown-linux-gnu` or
 //!   `aarch64-unknown-linux-gnu` exporting `main`, which hands the program image and the table of
 //!   generic entries to `ilusm_rt_main`; and [`emit_clif`], the textual IR of the same lowering;
@@ -39,7 +39,10 @@
 //! captured cells take `env`; `room` is how many more frames fit under the depth limit at the
 //! caller) and a *generic entry* `extern "C" fn(env, argv) -> value`, the runtime's `NativeFn`,
 //! which loads the arguments and calls the direct entry with the room left at the depth the
-//! runtime's caller published (`lower_frame.rs`).
+//! runtime's caller published (`lower_frame.rs`). A function whose specialized body assumes only
+//! numbers may also have a *number entry* `(room, args) -> result` with those arguments, and a
+//! number result, as `f64`s; direct calls with known-number arguments use it
+//! (`number_entry.rs`).
 
 mod abi;
 mod deep_stack;
@@ -52,7 +55,9 @@ mod lower_access;
 mod lower_call;
 mod lower_frame;
 mod lower_heap;
+mod lower_module;
 mod lower_ops;
+mod number_entry;
 mod numbers;
 mod object;
 mod shapes;

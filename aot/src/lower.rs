@@ -1,8 +1,10 @@
-//! The lowering: every bytecode function becomes a *direct entry* `([env,] room, i64 × arity) ->
-//! i64` (`env` only for functions that read captured cells; `room` is how many more frames fit
-//! under the call-depth limit at the caller, `lower_frame.rs`) and a *generic entry* `extern "C" fn(env: u64, argv: *const u64) -> u64`
-//! (the runtime's `NativeFn`; `env` is the closure being called, or nil), generic over the
-//! Cranelift [`Module`] so that objects and the JIT get the very same code.
+//! The lowering of one function: every bytecode function becomes a *direct entry* `([env,]
+//! room, i64 × arity) -> i64` (`env` only for functions that read captured cells; `room` is how
+//! many more frames fit under the call-depth limit at the caller, `lower_frame.rs`), possibly a
+//! *number entry* (`number_entry.rs`), and a *generic entry* `extern "C" fn(env: u64, argv:
+//! *const u64) -> u64` (the runtime's `NativeFn`; `env` is the closure being called, or nil),
+//! generic over the Cranelift [`Module`] so that objects and the JIT get the very same code.
+//! `lower_module.rs` declares them and drives this file's [`FnLower`] over every function.
 //!
 //! Per function, the operand stack is a compile-time `Vec` of SSA values; every jump target is a
 //! block with one parameter per live stack entry (depths agree at joins: the input is verified).
@@ -18,15 +20,16 @@ use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, Block, BlockArg, FuncRef, GlobalValue, InstBuilder, MemFlagsData, StackSlot,
-    StackSlotData, StackSlotKind, UserFuncName, Value,
+    StackSlotData, StackSlotKind, Value,
 };
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_module::{DataId, FuncId, Module};
 use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
-use crate::define::Pending;
 use crate::inline::{num_locals, Callees};
+use crate::lower_module::direct_symbol;
+use crate::number_entry::NumberEntries;
 use crate::numbers::Int;
 use crate::specialize::Speculation;
 use crate::stretch::Region;
@@ -36,205 +39,20 @@ use crate::AotError;
 /// The value type (a NaN-boxed word).
 pub(crate) const V: types::Type = types::I64;
 
-/// The generic entries of one lowered bytecode module, by bytecode function index (what the
-/// runtime calls; the direct entries are private to the generated code).
-pub(crate) struct Lowered {
-    pub generic: Vec<FuncId>,
-}
-
 /// Memory flags for accesses the runtime guarantees to be valid and aligned.
 pub(crate) fn trusted() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// A symbol-friendly form of a function name (`<main>` -> `main`, `a.b` -> `a_b`).
-fn symbol_suffix(name: &str) -> String {
-    name.chars()
-        .filter(|c| *c != '<' && *c != '>')
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
-/// Declare and define the direct and generic entries of every function of `bc` in `m`.
-/// With `clif`, the textual IR of every function is appended to it.
-pub(crate) fn lower_module<M: Module>(
-    m: &mut M,
-    bc: &BcModule,
-    rt: &mut RuntimeDecls,
-    mut clif: Option<&mut String>,
-) -> Result<Lowered, AotError> {
-    let callees = Callees::analyze(bc)?;
-    let mut direct = Vec::with_capacity(bc.functions.len());
-    let mut generic = Vec::with_capacity(bc.functions.len());
-    // Only a function that reads captured cells needs the closure it runs as: the others' direct
-    // entries take no `env` (one register fewer to pass, and to keep across calls).
-    let takes_env: Vec<bool> = callees
-        .bodies
-        .iter()
-        .map(|body| body.iter().any(|(_, i)| matches!(i, Instr::GetCapture(_))))
-        .collect();
-    for (i, f) in bc.functions.iter().enumerate() {
-        let name = format!("ilusm_fn{i}_{}", symbol_suffix(&f.name));
-        // Direct entry: ([env,] room, arg1 .. argN) -> value.
-        let params = vec![V; f.arity as usize + 1 + takes_env[i] as usize];
-        let sig = abi::signature(m, &params, Some(V));
-        direct.push(m.declare_function(&name, Linkage::Local, &sig)?);
-        // Generic entry (`NativeFn`): (env, argv) -> value.
-        let gsig = abi::signature(m, &[V, PTR], Some(V));
-        generic.push(m.declare_function(&format!("{name}_generic"), Linkage::Local, &gsig)?);
-    }
-
-    // One inline cache per field-access site of the module (`lower_access.rs`).
-    let field_sites = callees
-        .bodies
-        .iter()
-        .flatten()
-        .filter(|(_, i)| {
-            matches!(
-                i,
-                Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_)
-            )
-        })
-        .count();
-    let field_caches = if field_sites > 0 {
-        let id = m.declare_data(abi::FIELD_CACHES_SYMBOL, Linkage::Local, true, false)?;
-        let mut data = DataDescription::new();
-        data.define_zeroinit(field_sites * abi::FIELD_CACHE_SIZE as usize);
-        data.set_align(8);
-        m.define_data(id, &data)?;
-        Some(id)
-    } else {
-        None
-    };
-    let mut next_field_site = 0u32;
-    // The table of direct entries, for calls of plain function values (`lower_call.rs`).
-    let calls_values = callees
-        .bodies
-        .iter()
-        .flatten()
-        .any(|(_, i)| matches!(i, Instr::Call(_)));
-    let direct_entries = if calls_values {
-        let callable: Vec<bool> = (0..bc.functions.len())
-            .map(|i| !takes_env[i] && i as u32 != bc.entry)
-            .collect();
-        let arity: Vec<u8> = bc.functions.iter().map(|f| f.arity).collect();
-        Some(crate::lower_call::define_direct_entries(
-            m, &direct, &callable, &arity,
-        )?)
-    } else {
-        None
-    };
-
-    let mut ctx = m.make_context();
-    let mut fctx = FunctionBuilderContext::new();
-    let mut pending = Pending::default();
-    let cfg = m.target_config();
-    for (i, f) in bc.functions.iter().enumerate() {
-        let index = i as u32;
-        // Direct entry.
-        m.clear_context(&mut ctx);
-        ctx.func.signature = m
-            .declarations()
-            .get_function_decl(direct[i])
-            .signature
-            .clone();
-        ctx.func.name = UserFuncName::user(0, direct[i].as_u32());
-        {
-            let instrs = &callees.bodies[i];
-            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let mut lw = FnLower {
-                b,
-                m: &mut *m,
-                rt: &mut *rt,
-                bc,
-                direct: &direct,
-                takes_env: &takes_env,
-                index,
-                is_entry: index == bc.entry,
-                frame_room: None,
-                stack: Vec::new(),
-                locals: Vec::new(),
-                env: None,
-                captures: HashMap::new(),
-                refs: HashMap::new(),
-                err_block: None,
-                return_to: None,
-                bail: None,
-                deep: None,
-                callees: &callees,
-                leaf_overflow: None,
-                leaf_calls_fit: false,
-                globals: None,
-                spill: None,
-                field_caches,
-                field_caches_gv: None,
-                direct_entries,
-                next_field_site,
-                field_sites: HashMap::new(),
-                known: Vec::new(),
-                known_lists: Vec::new(),
-                known_ints: Vec::new(),
-                pushes_operand: false,
-                no_fork: None,
-                lean: false,
-                region: Region::default(),
-                twins: HashMap::new(),
-                slow_result: None,
-                float_vars: HashSet::new(),
-            };
-            lw.lower_body(f, instrs)?;
-            next_field_site = lw.next_field_site;
-            let FnLower { mut b, .. } = lw;
-            b.seal_all_blocks();
-            b.finalize(cfg);
-        }
-        let header = format!("; function {index}: {} (direct entry)\n", f.name);
-        pending.add(m, &mut ctx, direct[i], clif.as_deref_mut(), &header)?;
-
-        // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry
-        // with the room left at the depth the runtime's caller published, and put that depth
-        // back for the next call the runtime makes (the callee may have published deeper ones).
-        m.clear_context(&mut ctx);
-        ctx.func.signature = m
-            .declarations()
-            .get_function_decl(generic[i])
-            .signature
-            .clone();
-        ctx.func.name = UserFuncName::user(0, generic[i].as_u32());
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let (env, argv) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-            let depth_id = rt.data(m, abi::DEPTH_SYMBOL);
-            let depth_gv = m.declare_data_in_func(depth_id, b.func);
-            let depth_addr = b.ins().symbol_value(PTR, depth_gv);
-            let depth = b.ins().load(V, trusted(), depth_addr, 0);
-            let max_id = rt.data(m, abi::MAX_DEPTH_SYMBOL);
-            let max_gv = m.declare_data_in_func(max_id, b.func);
-            let max_addr = b.ins().symbol_value(PTR, max_gv);
-            let max = b.ins().load(V, trusted(), max_addr, 0);
-            let room = b.ins().isub(max, depth);
-            let mut args: Vec<Value> = takes_env[i].then_some(env).into_iter().collect();
-            args.push(room);
-            for k in 0..f.arity as i32 {
-                args.push(b.ins().load(V, trusted(), argv, k * 8));
-            }
-            let callee = m.declare_func_in_func(direct[i], b.func);
-            let call = b.ins().call(callee, &args);
-            let r = b.inst_results(call)[0];
-            b.ins().store(trusted(), depth, depth_addr, 0);
-            b.ins().return_(&[r]);
-            b.seal_all_blocks();
-            b.finalize(cfg);
-        }
-        let header = format!("; function {index}: {} (generic entry)\n", f.name);
-        pending.add(m, &mut ctx, generic[i], clif.as_deref_mut(), &header)?;
-    }
-    crate::slow_calls::define_trampolines(m, rt, &mut ctx, &mut fctx, &mut pending, clif)?;
-    pending.define_all(m)?;
-    Ok(Lowered { generic })
+/// What every function's lowering shares about the module.
+#[derive(Clone, Copy)]
+pub(crate) struct Shared<'m> {
+    pub bc: &'m BcModule,
+    pub direct: &'m [FuncId],
+    pub takes_env: &'m [bool],
+    pub callees: &'m Callees,
+    pub field_caches: Option<DataId>,
+    pub direct_entries: Option<DataId>,
 }
 
 /// The operand stack depth before each instruction, `None` for unreachable ones. Relies on the
@@ -269,7 +87,7 @@ pub(crate) fn stack_depths(instrs: &[(u32, Instr)]) -> Vec<Option<usize>> {
 
 /// Functions with at most this many instructions get a second version of their body for
 /// parameters that are numbers (`lower_body`); larger ones would double too much code.
-const SPECIALIZE_MAX_INSTRS: usize = 400;
+pub(crate) const SPECIALIZE_MAX_INSTRS: usize = 400;
 
 /// The fact about the stack slot `from_top` places below the top, from per-slot facts listed
 /// bottom first (false for a slot the facts do not cover).
@@ -321,6 +139,12 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// Where values deep in the operand stack are stored, if it gets deep (`deep_stack.rs`).
     pub deep: Option<crate::deep_stack::DeepStack>,
     pub callees: &'m Callees,
+    /// The module's number entries (`number_entry.rs`), declared as calls need them.
+    pub number_entries: &'m mut NumberEntries,
+    /// Lowering a number entry that returns an `f64` (`return_value` converts).
+    pub float_return: bool,
+    /// In the entry function: the pcs of its loops (from a backward jump's target to the jump).
+    pub entry_loops: Vec<std::ops::RangeInclusive<u32>>,
     /// Whether a call from this function would overflow the depth limit, computed at entry when
     /// it has inlined calls (the depth is constant while a function body runs: every call
     /// returns it to what it was).
@@ -367,6 +191,66 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub slow_result: Option<StackSlot>,
     /// The variables (by index) of locals kept in float registers (`lower_body`).
     float_vars: HashSet<usize>,
+}
+
+impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
+    pub(crate) fn new(
+        b: FunctionBuilder<'a>,
+        m: &'m mut M,
+        rt: &'m mut RuntimeDecls,
+        number_entries: &'m mut NumberEntries,
+        shared: Shared<'m>,
+        index: u32,
+    ) -> Self {
+        FnLower {
+            b,
+            m,
+            rt,
+            bc: shared.bc,
+            direct: shared.direct,
+            takes_env: shared.takes_env,
+            index,
+            is_entry: index == shared.bc.entry,
+            frame_room: None,
+            stack: Vec::new(),
+            locals: Vec::new(),
+            env: None,
+            captures: HashMap::new(),
+            refs: HashMap::new(),
+            err_block: None,
+            return_to: None,
+            bail: None,
+            deep: None,
+            callees: shared.callees,
+            number_entries,
+            float_return: false,
+            entry_loops: Vec::new(),
+            leaf_overflow: None,
+            leaf_calls_fit: false,
+            globals: None,
+            spill: None,
+            field_caches: shared.field_caches,
+            field_caches_gv: None,
+            direct_entries: shared.direct_entries,
+            next_field_site: 0,
+            field_sites: HashMap::new(),
+            known: Vec::new(),
+            known_lists: Vec::new(),
+            known_ints: Vec::new(),
+            pushes_operand: false,
+            no_fork: None,
+            lean: false,
+            region: Region::default(),
+            twins: HashMap::new(),
+            slow_result: None,
+            float_vars: HashSet::new(),
+        }
+    }
+
+    /// The symbol of function `func`'s direct entry.
+    pub(crate) fn direct_name(&self, func: u32) -> String {
+        direct_symbol(func, &self.bc.functions[func as usize].name)
+    }
 }
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -486,7 +370,15 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().stack_addr(PTR, slot, 0)
     }
 
-    fn lower_body(&mut self, f: &BcFunction, instrs: &[(u32, Instr)]) -> Result<(), AotError> {
+    /// Lower function `f` (`instrs`, decoded) as its direct entry, or with `number_entry` as
+    /// its number entry (`number_entry.rs`): only the specialized body, the parameters it
+    /// assumes numbers passed as floats.
+    pub(crate) fn lower_body(
+        &mut self,
+        f: &BcFunction,
+        instrs: &[(u32, Instr)],
+        number_entry: bool,
+    ) -> Result<(), AotError> {
         let depths = stack_depths(instrs);
         let num_locals = num_locals(f);
         let constants = &self.bc.constants;
@@ -518,7 +410,24 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.env = Some(params.remove(0));
         }
         let caller_room = params.remove(0);
-        self.prologue(caller_room);
+        let inlines_any = self.callees.inlines_any(instrs);
+        if self.is_entry {
+            self.entry_loops = instrs
+                .iter()
+                .filter_map(|&(pc, ins)| ins.jump_target().filter(|&t| t <= pc).map(|t| t..=pc))
+                .collect();
+        }
+        if number_entry {
+            // No room for this frame, or (with calls lowered in place) for the calls it makes:
+            // the direct entry decides.
+            self.float_return = self.number_entries.float_return(self.index);
+            self.number_prologue(caller_room, &params, inlines_any as i64);
+            for p in &mut params {
+                *p = self.f64_word(*p);
+            }
+        } else {
+            self.prologue(caller_room);
+        }
         self.prepare_deep_stack(depths.iter().flatten().copied().max().unwrap_or(0));
         // Locals only ever assigned numbers (in the version that runs when speculation holds),
         // and parameters speculated numbers and assigned only numbers, are float variables: a
@@ -561,7 +470,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if uses_globals {
             self.globals = self.call_rt(RtFn::Globals, &[]);
         }
-        if self.callees.inlines_any(instrs) {
+        if inlines_any && !number_entry {
             self.leaf_overflow = Some(self.call_would_overflow());
         }
         // The cells of the closure do not change while it runs: fetch each once.
@@ -599,6 +508,16 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
 
         match specialized {
+            Some(facts) if number_entry => {
+                self.leaf_calls_fit = true;
+                self.lower_version(instrs, &depths, facts);
+            }
+            None if number_entry => {
+                return Err(AotError::Codegen(format!(
+                    "function {} ({}): a number entry without a specialized body",
+                    self.index, f.name
+                )))
+            }
             Some(facts) => {
                 let (fast, general) = self.pick_version(&params, &speculated);
                 self.enter(fast);
@@ -713,8 +632,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.inline_call(func, argc, pc)
             }
             Instr::CallDirect { func, argc } => {
+                let known: Vec<bool> = (0..argc as usize)
+                    .map(|k| self.known_number(argc as usize - 1 - k))
+                    .collect();
                 let args = self.pop_n(argc as usize);
-                let r = self.call_direct(func, &args, pc);
+                let r = self.call_direct_known(func, &args, &known, pc);
                 self.stack.push(r);
             }
             Instr::Call(n) => self.lower_call_value(n, pc),

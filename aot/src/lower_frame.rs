@@ -88,7 +88,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().store(trusted(), d, addr, 0);
     }
 
+    /// Return the value word `v` (as a float from a number entry that returns one).
     pub(crate) fn return_value(&mut self, v: Value) {
+        let v = if self.float_return { self.as_f64(v) } else { v };
         self.b.ins().return_(&[v]);
     }
 

@@ -8,7 +8,7 @@ use ilusm_bytecode::Module as BcModule;
 
 use crate::abi::{self, RuntimeDecls, PTR};
 use crate::define::Pending;
-use crate::lower::lower_module;
+use crate::lower_module::lower_module;
 use crate::AotError;
 
 fn object_module(triple: &str) -> Result<ObjectModule, AotError> {
