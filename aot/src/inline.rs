@@ -33,10 +33,10 @@ use cranelift_module::Module;
 use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcModule};
 use ilusm_runtime::builtins::id;
 
-use crate::abi::{RtFn, NIL};
+use crate::abi::RtFn;
 use crate::lower::SPECIALIZE_MAX_INSTRS;
 use crate::lower::{stack_depths, FnLower, V};
-use crate::numbers::{known_numbers, number_returns, NumberReturn};
+use crate::numbers::{known_numbers, number_locals, number_returns, NumberReturn};
 use crate::shapes::Shapes;
 use crate::specialize::Speculation;
 use crate::AotError;
@@ -46,6 +46,9 @@ use crate::AotError;
 const INLINE_MAX_INSTRS: usize = 32;
 /// The longest base case inlined at call sites (up to and including its `ret`): fib's has 6.
 const BASE_CASE_MAX_INSTRS: usize = 16;
+/// The longest recursive function unrolled one level in its number entry: fib has 15
+/// instructions; the body is lowered twice there, for one fewer frame in two.
+const UNROLL_MAX_INSTRS: usize = 32;
 
 /// What the lowering knows about every function of a module before lowering any: its decoded
 /// code, when a direct call of it gives a number (`numbers::number_returns`), whether it is
@@ -61,6 +64,10 @@ pub(crate) struct Callees {
     /// For a function with a specialized body that assumes only numbers (`specialize.rs`):
     /// those parameters, which a number entry takes as floats (`number_entry.rs`).
     pub number_params: Vec<Option<Vec<u16>>>,
+    /// Recursive functions whose number entry lowers its own body once more in place of a
+    /// self call (the recursion unrolled one level: fib's calls halve): a base case, at most
+    /// [`UNROLL_MAX_INSTRS`] instructions, and nothing but [`leaf_instr`]s and self calls.
+    pub unrollable: Vec<bool>,
     pub shapes: Shapes,
 }
 
@@ -80,7 +87,7 @@ impl Callees {
             .enumerate()
             .map(|(i, body)| i as u32 != bc.entry && is_inlinable_leaf(body))
             .collect();
-        let base_cases = bodies
+        let base_cases: Vec<Option<usize>> = bodies
             .iter()
             .enumerate()
             .map(|(i, body)| {
@@ -90,7 +97,7 @@ impl Callees {
                     .flatten()
             })
             .collect();
-        let number_params = bodies
+        let number_params: Vec<Option<Vec<u16>>> = bodies
             .iter()
             .enumerate()
             .map(|(i, body)| {
@@ -103,6 +110,19 @@ impl Callees {
                     .then_some(speculated.numbers)
             })
             .collect();
+        let unrollable = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let is_self =
+                    |ins| matches!(ins, Instr::CallDirect { func, .. } if func == i as u32);
+                base_cases[i].is_some()
+                    && number_params[i].is_some()
+                    && body.len() <= UNROLL_MAX_INSTRS
+                    && body.iter().all(|&(_, ins)| is_self(ins) || leaf_instr(ins))
+                    && body.iter().any(|&(_, ins)| is_self(ins))
+            })
+            .collect();
         let shapes = Shapes::analyze(&bodies, &bc.constants);
         Ok(Callees {
             bodies,
@@ -110,6 +130,7 @@ impl Callees {
             inlined,
             base_cases,
             number_params,
+            unrollable,
             shapes,
         })
     }
@@ -248,17 +269,38 @@ impl<M: Module> FnLower<'_, '_, M> {
             || (self.callees.base_cases[func as usize].is_some() && !self.lean)
     }
 
+    /// Whether `call_direct func` with arguments known numbers where `known` says lowers all of
+    /// `func`'s body in place (see [`Callees::unrollable`]): a self call in a number entry (whose
+    /// prologue left at least 2 of room, so the callee's frame and the calls it lowers in place
+    /// fit), with number arguments where the entry has them, one level deep.
+    fn unrolls(&self, func: u32, known: &[bool]) -> bool {
+        self.number_body
+            && !self.unrolling
+            && func == self.index
+            && self.callees.unrollable[func as usize]
+            && self.deep.is_none()
+            && self
+                .number_entries
+                .params(func)
+                .is_some_and(|ps| ps.iter().all(|&p| known[p as usize]))
+    }
+
     /// Lower `call_direct func argc` at `pc` as the body of `func` in place (`func` is inlined),
     /// or as its base case with a real call where that leaves to the rest of the function.
     pub(crate) fn inline_call(&mut self, func: u32, argc: u8, pc: u32) {
         let callees = self.callees;
-        let body = callees
-            .inlined_code(func)
-            .expect("only called for inlined code");
         let f = &self.bc.functions[func as usize];
         let entry_known: Vec<bool> = (0..argc as usize)
             .map(|k| self.known_number(argc as usize - 1 - k))
             .collect();
+        let unroll = self.unrolls(func, &entry_known);
+        let body = if unroll {
+            &callees.bodies[func as usize][..]
+        } else {
+            callees
+                .inlined_code(func)
+                .expect("only called for inlined code")
+        };
         let args = self.pop_n(argc as usize);
         // Stack overflow exactly where a real call would fail; the counter is left alone.
         if !self.leaf_calls_fit {
@@ -277,14 +319,12 @@ impl<M: Module> FnLower<'_, '_, M> {
             &self.bc.constants,
             &callees.returns,
         );
-        let nil = self.iconst(NIL);
-        let locals = (0..num_locals(f))
-            .map(|k| {
-                let var = self.b.declare_var(V);
-                self.b.def_var(var, args.get(k).copied().unwrap_or(nil));
-                var
-            })
+        // Like the function's own body, locals that only hold numbers are float variables.
+        let entry_numbers: Vec<u16> = (0..argc as u16)
+            .filter(|&k| entry_known[k as usize])
             .collect();
+        let floats = number_locals(body, &facts, num_locals(f), f.arity, &entry_numbers);
+        let locals = self.new_locals(&floats, &args);
         // A call that gives a number returns it as a float (no move between register files).
         let number = match &callees.returns[func as usize] {
             NumberReturn::Always => true,
@@ -296,7 +336,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let done = self.b.create_block();
         self.b
             .append_block_param(done, if number { types::F64 } else { V });
-        let bail = (!callees.inlined[func as usize]).then(|| {
+        let bail = (!unroll && !callees.inlined[func as usize]).then(|| {
             let cut = callees.bodies[func as usize][body.len()].0;
             (cut, self.b.create_block())
         });
@@ -309,7 +349,16 @@ impl<M: Module> FnLower<'_, '_, M> {
         let caller_ret = self.return_to.replace(done);
         // The callee has its own locals; its facts do not hold after `done` (several `ret`s).
         let caller_region = std::mem::take(&mut self.region);
+        let (caller_room, caller_unrolling) = (self.frame_room, self.unrolling);
+        if unroll {
+            // The callee's frame is one deeper: its calls pass its room on.
+            let room = self.room();
+            self.frame_room = Some(self.b.ins().iadd_imm_s(room, -1));
+            self.unrolling = true;
+        }
         self.lower_version(body, &stack_depths(body), facts);
+        self.frame_room = caller_room;
+        self.unrolling = caller_unrolling;
         let callee_err = std::mem::replace(&mut self.err_block, caller_err);
         self.return_to = caller_ret;
         self.region = caller_region;

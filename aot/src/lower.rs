@@ -143,6 +143,10 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub number_entries: &'m mut NumberEntries,
     /// Lowering a number entry that returns an `f64` (`return_value` converts).
     pub float_return: bool,
+    /// Lowering a number entry's body (`number_entry.rs`).
+    pub number_body: bool,
+    /// Lowering a self call's body in place (`inline.rs`, `unrolls`).
+    pub unrolling: bool,
     /// In the entry function: the pcs of its loops (from a backward jump's target to the jump).
     pub entry_loops: Vec<std::ops::RangeInclusive<u32>>,
     /// Whether a call from this function would overflow the depth limit, computed at entry when
@@ -225,6 +229,8 @@ impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
             number_entries,
             float_return: false,
             entry_loops: Vec::new(),
+            number_body: false,
+            unrolling: false,
             leaf_overflow: None,
             leaf_calls_fit: false,
             globals: None,
@@ -345,6 +351,30 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
     }
 
+    /// Variables for a function's locals, the first ones initialized to `args` and the others
+    /// to nil; `floats[l]` makes local `l` a float variable (it only ever holds numbers). A
+    /// variable's type only picks its register class: bitcasts keep every bit.
+    pub(crate) fn new_locals(&mut self, floats: &[bool], args: &[Value]) -> Vec<Variable> {
+        let nil = self.iconst(NIL);
+        let mut locals = Vec::with_capacity(floats.len());
+        for (k, &float) in floats.iter().enumerate() {
+            let init = args.get(k).copied().unwrap_or(nil);
+            let var = if float {
+                let var = self.b.declare_var(types::F64);
+                let init = self.as_f64(init);
+                self.b.def_var(var, init);
+                self.float_vars.insert(var.index());
+                var
+            } else {
+                let var = self.b.declare_var(V);
+                self.b.def_var(var, init);
+                var
+            };
+            locals.push(var);
+        }
+        locals
+    }
+
     /// Assign the value word `v` to local `l`.
     fn set_local(&mut self, l: u16, v: Value) {
         let var = self.locals[l as usize];
@@ -421,7 +451,15 @@ impl<M: Module> FnLower<'_, '_, M> {
             // No room for this frame, or (with calls lowered in place) for the calls it makes:
             // the direct entry decides.
             self.float_return = self.number_entries.float_return(self.index);
-            self.number_prologue(caller_room, &params, inlines_any as i64);
+            self.number_body = true;
+            // Room for this frame, and for one more below it when a self call's body is lowered
+            // in place (`inline.rs`), both of whose calls are lowered in place in part.
+            let limit = if self.callees.unrollable[self.index as usize] {
+                2
+            } else {
+                inlines_any as i64
+            };
+            self.number_prologue(caller_room, &params, limit);
             for p in &mut params {
                 *p = self.f64_word(*p);
             }
@@ -447,22 +485,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             f.arity,
             entry_numbers,
         );
-        let nil = self.iconst(NIL);
-        for (k, &float) in floats.iter().enumerate() {
-            let init = params.get(k).copied().unwrap_or(nil);
-            let var = if float {
-                let var = self.b.declare_var(types::F64);
-                let init = self.as_f64(init);
-                self.b.def_var(var, init);
-                self.float_vars.insert(var.index());
-                var
-            } else {
-                let var = self.b.declare_var(V);
-                self.b.def_var(var, init);
-                var
-            };
-            self.locals.push(var);
-        }
+        self.locals = self.new_locals(&floats, &params);
         let uses_globals = self
             .callees
             .with_inlined(instrs)
