@@ -376,7 +376,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if let Some((_, blk)) = bail {
             // Past the base case: the function is called after all, in the caller's frame.
             self.enter(blk);
-            let r = self.call_direct_known(func, &args, &entry_known, pc);
+            let r = self.call_direct_known(func, &args, &entry_known, pc, true);
             let r = if number { self.as_f64(r) } else { r };
             self.b.ins().jump(done, &[BlockArg::Value(r)]);
         }

@@ -533,7 +533,12 @@ impl<M: Module> FnLower<'_, '_, M> {
         match specialized {
             Some(facts) if number_entry => {
                 self.leaf_calls_fit = true;
-                self.lower_version(instrs, &depths, facts);
+                match self.number_entries.start(self.index) {
+                    Some(skip) => {
+                        self.lower_version(&instrs[skip..], &depths[skip..], facts.from(skip))
+                    }
+                    None => self.lower_version(instrs, &depths, facts),
+                }
             }
             None if number_entry => {
                 return Err(AotError::Codegen(format!(
@@ -659,7 +664,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                     .map(|k| self.known_number(argc as usize - 1 - k))
                     .collect();
                 let args = self.pop_n(argc as usize);
-                let r = self.call_direct_known(func, &args, &known, pc);
+                let r = self.call_direct_known(func, &args, &known, pc, false);
                 self.stack.push(r);
             }
             Instr::Call(n) => self.lower_call_value(n, pc),

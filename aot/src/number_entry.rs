@@ -23,10 +23,11 @@
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_module::{FuncId, Linkage, Module};
+use ilusm_bytecode::Instr;
 
 use crate::abi::{self, ERROR};
 use crate::inline::Callees;
-use crate::lower::{FnLower, V};
+use crate::lower::{stack_depths, FnLower, V};
 use crate::numbers::NumberReturn;
 use crate::AotError;
 
@@ -37,6 +38,9 @@ pub(crate) struct NumberEntries {
     params: Vec<Option<Vec<u16>>>,
     /// Per function: whether its number entry returns an `f64`.
     float_return: Vec<bool>,
+    /// Per function: where its number entry starts, when that is past its base case (the
+    /// number of instructions skipped; see [`past_base_case`]).
+    starts: Vec<Option<usize>>,
     /// Per function: its number entry, once a call needs it.
     ids: Vec<Option<FuncId>>,
     /// The functions whose number entries are declared, in the order of their first calls.
@@ -61,7 +65,14 @@ impl NumberEntries {
                 _ => false,
             })
             .collect();
+        let starts = callees
+            .bodies
+            .iter()
+            .zip(&callees.base_cases)
+            .map(|(body, &len)| past_base_case(body, len?))
+            .collect();
         NumberEntries {
+            starts,
             ids: vec![None; params.len()],
             params,
             float_return,
@@ -72,6 +83,11 @@ impl NumberEntries {
     /// The parameters function `func`'s number entry takes as `f64`s, if it may have one.
     pub fn params(&self, func: u32) -> Option<&[u16]> {
         self.params[func as usize].as_deref()
+    }
+
+    /// How many of `func`'s instructions its number entry skips (its base case), if any.
+    pub fn start(&self, func: u32) -> Option<usize> {
+        self.starts[func as usize]
     }
 
     pub fn float_return(&self, func: u32) -> bool {
@@ -123,20 +139,44 @@ impl NumberEntries {
     }
 }
 
+/// Where the number entry of a function whose first `len` instructions are its base case,
+/// inlined at every call site that is not in a lean body (`inline.rs`), starts: past the base
+/// case, since a call reaches the entry only where its caller's copy of the base case did not
+/// return (and the base case, free of effects, would not return again). That holds when the
+/// base case assigns no local (the rest would miss the value), nothing after it jumps back
+/// into it, and the stack is empty where it ends. fib's every call then skips its `n < 2`.
+fn past_base_case(body: &[(u32, Instr)], len: usize) -> Option<usize> {
+    let &(cut, _) = body.get(len)?;
+    let assigns = body[..len]
+        .iter()
+        .any(|&(_, ins)| matches!(ins, Instr::SetLocal(_)));
+    let jumps_back = body[len..]
+        .iter()
+        .any(|&(_, ins)| ins.jump_target().is_some_and(|t| t < cut));
+    let empty = stack_depths(body)[len] == Some(0);
+    (!assigns && !jumps_back && empty).then_some(len)
+}
+
 impl<M: Module> FnLower<'_, '_, M> {
     /// A real call of `func` (`call_direct` at `pc`) with `args`, of which those with
     /// `known[k]` are known numbers: at its number entry when it has one for these arguments,
-    /// else at its direct entry. The result word, after the error check.
+    /// else at its direct entry. `past_base_case`: the caller ran `func`'s base case in place
+    /// and it did not return (required for an entry that starts past it). The result word,
+    /// after the error check.
     pub(crate) fn call_direct_known(
         &mut self,
         func: u32,
         args: &[Value],
         known: &[bool],
         pc: u32,
+        past_base_case: bool,
     ) -> Value {
         let Some(numbers) = self.number_entries.params(func) else {
             return self.call_direct(func, args, pc);
         };
+        if self.number_entries.start(func).is_some() && !past_base_case {
+            return self.call_direct(func, args, pc);
+        }
         // `<main>` runs once: outside its loops, a second entry would only cost compile time
         // (the JIT's start-up).
         let runs_once = self.is_entry && !self.entry_loops.iter().any(|l| l.contains(&pc));

@@ -398,6 +398,16 @@ pub(crate) struct Facts {
     pub list_operands: BTreeSet<u16>,
 }
 
+impl Facts {
+    /// The facts of the instructions from index `start` on (for lowering only those).
+    pub(crate) fn from(mut self, start: usize) -> Facts {
+        self.before.drain(..start);
+        self.lists.drain(..start);
+        self.ints.drain(..start);
+        self
+    }
+}
+
 /// Run the analysis over one function. `entry_known[l]` says local `l` is known to be a number
 /// on entry (missing entries: not known); `num_locals` counts parameters too;
 /// `returns[f]` says when a direct call of function `f` that succeeds gives a number
