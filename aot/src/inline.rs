@@ -350,6 +350,8 @@ impl<M: Module> FnLower<'_, '_, M> {
         // The callee has its own locals; its facts do not hold after `done` (several `ret`s).
         let caller_region = std::mem::take(&mut self.region);
         let (caller_room, caller_unrolling) = (self.frame_room, self.unrolling);
+        // The caller's list parameters are its locals, not the callee's.
+        let caller_lists = std::mem::take(&mut self.list_params);
         if unroll {
             // The callee's frame is one deeper: its calls pass its room on.
             let room = self.room();
@@ -359,6 +361,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.lower_version(body, &stack_depths(body), facts);
         self.frame_room = caller_room;
         self.unrolling = caller_unrolling;
+        self.list_params = caller_lists;
         let callee_err = std::mem::replace(&mut self.err_block, caller_err);
         self.return_to = caller_ret;
         self.region = caller_region;

@@ -143,6 +143,9 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub number_entries: &'m mut NumberEntries,
     /// Lowering a number entry that returns an `f64` (`return_value` converts).
     pub float_return: bool,
+    /// Parameters the version being lowered assumes lists and that the function never
+    /// assigns: lists throughout (`twins.rs` does not check them at loop entries).
+    pub list_params: HashSet<u16>,
     /// Lowering a number entry's body (`number_entry.rs`).
     pub number_body: bool,
     /// Lowering a self call's body in place (`inline.rs`, `unrolls`).
@@ -229,6 +232,7 @@ impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
             number_entries,
             float_return: false,
             entry_loops: Vec::new(),
+            list_params: HashSet::new(),
             number_body: false,
             unrolling: false,
             leaf_overflow: None,
@@ -550,7 +554,15 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let (fast, general) = self.pick_version(&params, &speculated);
                 self.enter(fast);
                 self.leaf_calls_fit = true;
+                let assigned = crate::twins::assigned_locals(instrs);
+                self.list_params = speculated
+                    .lists
+                    .iter()
+                    .copied()
+                    .filter(|l| !assigned.contains(l))
+                    .collect();
                 self.lower_version(instrs, &depths, facts);
+                self.list_params.clear();
                 self.leaf_calls_fit = false;
                 self.enter(general);
                 self.lean = true;

@@ -84,7 +84,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             } else {
                 None
             };
-            let lists = twin_list_locals(body);
+            let lists = twin_list_locals(body, &self.list_params);
             if shaped.is_none() && lists.iter().all(Option::is_none) {
                 continue;
             }
@@ -199,7 +199,7 @@ impl<M: Module> FnLower<'_, '_, M> {
 }
 
 /// The locals a loop `body` assigns.
-fn assigned_locals(body: &[(u32, Instr)]) -> HashSet<u16> {
+pub(crate) fn assigned_locals(body: &[(u32, Instr)]) -> HashSet<u16> {
     body.iter()
         .filter_map(|(_, ins)| match ins {
             Instr::SetLocal(l) => Some(*l),
@@ -210,9 +210,12 @@ fn assigned_locals(body: &[(u32, Instr)]) -> HashSet<u16> {
 
 /// Up to `MAX_LIST_LOCALS` locals a loop `body` reads the length of (`get_local l; len`) or
 /// indexes (`get_local l; get_local i; index`) most often, among those it never assigns
-/// (ties: the lower local).
-fn twin_list_locals(body: &[(u32, Instr)]) -> [Option<u16>; MAX_LIST_LOCALS] {
-    let assigned = assigned_locals(body);
+/// (ties: the lower local), and that are not `known` lists throughout the function already
+/// (`FnLower::list_params`: their accesses check nothing, and a twin for them would only
+/// check them again each time the loop is entered).
+fn twin_list_locals(body: &[(u32, Instr)], known: &HashSet<u16>) -> [Option<u16>; MAX_LIST_LOCALS] {
+    let mut assigned = assigned_locals(body);
+    assigned.extend(known);
     let mut uses: BTreeMap<u16, usize> = BTreeMap::new();
     for (k, &(_, ins)) in body.iter().enumerate() {
         let Instr::GetLocal(l) = ins else { continue };
