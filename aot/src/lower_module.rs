@@ -5,6 +5,7 @@
 //! fixed order, so an object's bytes depend only on the bytecode.
 
 use cranelift_codegen::ir::{InstBuilder, UserFuncName, Value};
+use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Linkage, Module};
 use ilusm_bytecode::{Instr, Module as BcModule};
@@ -124,13 +125,7 @@ pub(crate) fn lower_module<M: Module>(
         let index = i as u32;
         first_field_site.push(next_field_site);
         // Direct entry.
-        m.clear_context(&mut ctx);
-        ctx.func.signature = m
-            .declarations()
-            .get_function_decl(direct[i])
-            .signature
-            .clone();
-        ctx.func.name = UserFuncName::user(0, direct[i].as_u32());
+        start_function(m, &mut ctx, direct[i]);
         {
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let mut lw = FnLower::new(b, m, rt, &mut number_entries, shared, index);
@@ -147,13 +142,7 @@ pub(crate) fn lower_module<M: Module>(
         // Generic entry: pass env on, load `arity` arguments from argv, call the direct entry
         // with the room left at the depth the runtime's caller published, and put that depth
         // back for the next call the runtime makes (the callee may have published deeper ones).
-        m.clear_context(&mut ctx);
-        ctx.func.signature = m
-            .declarations()
-            .get_function_decl(generic[i])
-            .signature
-            .clone();
-        ctx.func.name = UserFuncName::user(0, generic[i].as_u32());
+        start_function(m, &mut ctx, generic[i]);
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let entry = b.create_block();
@@ -190,9 +179,7 @@ pub(crate) fn lower_module<M: Module>(
     while let Some((i, id)) = number_entries.declared(n) {
         n += 1;
         let f = &bc.functions[i as usize];
-        m.clear_context(&mut ctx);
-        ctx.func.signature = m.declarations().get_function_decl(id).signature.clone();
-        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        start_function(m, &mut ctx, id);
         {
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let mut lw = FnLower::new(b, m, rt, &mut number_entries, shared, i);
@@ -208,4 +195,11 @@ pub(crate) fn lower_module<M: Module>(
     crate::slow_calls::define_trampolines(m, rt, &mut ctx, &mut fctx, &mut pending, clif)?;
     pending.define_all(m)?;
     Ok(Lowered { generic })
+}
+
+/// Reset `ctx` for defining function `id`: its declared signature and its name.
+fn start_function<M: Module>(m: &M, ctx: &mut Context, id: FuncId) {
+    m.clear_context(ctx);
+    ctx.func.signature = m.declarations().get_function_decl(id).signature.clone();
+    ctx.func.name = UserFuncName::user(0, id.as_u32());
 }
