@@ -148,8 +148,9 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub list_params: HashSet<u16>,
     /// Lowering a number entry's body (`number_entry.rs`).
     pub number_body: bool,
-    /// Lowering a self call's body in place (`inline.rs`, `unrolls`).
-    pub unrolling: bool,
+    /// How many self calls' bodies are being lowered in place, one inside the other
+    /// (`inline.rs`, `unrolls`).
+    pub unrolling: u8,
     /// In the entry function: the pcs of its loops (from a backward jump's target to the jump).
     pub entry_loops: Vec<std::ops::RangeInclusive<u32>>,
     /// Whether a call from this function would overflow the depth limit, computed at entry when
@@ -234,7 +235,7 @@ impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
             entry_loops: Vec::new(),
             list_params: HashSet::new(),
             number_body: false,
-            unrolling: false,
+            unrolling: 0,
             leaf_overflow: None,
             leaf_calls_fit: false,
             globals: None,
@@ -456,10 +457,10 @@ impl<M: Module> FnLower<'_, '_, M> {
             // the direct entry decides.
             self.float_return = self.number_entries.float_return(self.index);
             self.number_body = true;
-            // Room for this frame, and for one more below it when a self call's body is lowered
-            // in place (`inline.rs`), both of whose calls are lowered in place in part.
+            // Room for this frame, and for the frames of self calls whose bodies are lowered in
+            // place (`inline.rs`), the last of which lowers its calls' base cases in place.
             let limit = if self.callees.unrollable[self.index as usize] {
-                2
+                1 + crate::inline::UNROLL_LEVELS as i64
             } else {
                 inlines_any as i64
             };
