@@ -28,6 +28,8 @@
 //! one), touch closures (`get_capture`, cells) or field caches (each site has one cache slot,
 //! numbered per function), or build containers.
 
+use std::collections::HashSet;
+
 use cranelift_codegen::ir::{types, BlockArg, InstBuilder};
 use cranelift_module::Module;
 use ilusm_bytecode::{instructions, Function as BcFunction, Instr, Module as BcModule};
@@ -178,10 +180,28 @@ pub(crate) fn num_locals(f: &BcFunction) -> usize {
     f.num_locals.max(f.arity as u16) as usize
 }
 
+/// Function `f`'s instructions with their pcs, each `jump` to a `ret` made that `ret`.
+///
+/// An expression body, `fib(n) = if n < 2: n | fib(n - 1) + fib(n - 2)`, compiles its
+/// then-branch to a `jump` to the function's final `ret`; as a `ret` itself, that branch is a
+/// base case (`base_case_len`) like the one of `if n < 2: ret n`, so both spellings get the same
+/// code. The two are the same: the verifier makes the stack depth at the jump the depth at its
+/// target, and `ret` cannot fail, so no trace shows the difference.
 pub(crate) fn decode(f: &BcFunction, index: u32) -> Result<Vec<(u32, Instr)>, AotError> {
-    instructions(&f.code)
+    let mut body = instructions(&f.code)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AotError::Codegen(format!("function {index} ({}): {e}", f.name)))
+        .map_err(|e| AotError::Codegen(format!("function {index} ({}): {e}", f.name)))?;
+    let rets: HashSet<u32> = body
+        .iter()
+        .filter(|&&(_, ins)| ins == Instr::Ret)
+        .map(|&(pc, _)| pc)
+        .collect();
+    for (_, ins) in &mut body {
+        if matches!(*ins, Instr::Jump(t) if rets.contains(&t)) {
+            *ins = Instr::Ret;
+        }
+    }
+    Ok(body)
 }
 
 /// Whether `body` is small and uses only instructions that an inlined copy lowers exactly like
