@@ -23,6 +23,12 @@
 //! copy of the prefix takes the same way out. A call that returns in the base case then costs
 //! a compare and a branch instead of a frame (fib(25): 9.17M -> 6.74M instructions).
 //!
+//! **Unrolled recursion.** In a number entry (`number_entry.rs`), a self call of a small
+//! recursive function lowers the whole body in place, [`UNROLL_LEVELS`] deep, as the callee's
+//! frame: its calls pass a room one less than its caller's, and an error inside traces the
+//! callee's frame and then the caller's. The entry's prologue makes sure the room suffices
+//! for those frames (else the direct entry runs), so the depth limit falls where it would.
+//!
 //! A leaf may not call anything (no calls of values, direct calls, or builtins beyond the ones
 //! lowered inline, which cannot call back into ilusm code, where the depth would be off by
 //! one), touch closures (`get_capture`, cells) or field caches (each site has one cache slot,
@@ -310,8 +316,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 .is_some_and(|ps| ps.iter().all(|&p| known[p as usize]))
     }
 
-    /// Lower `call_direct func argc` at `pc` as the body of `func` in place (`func` is inlined),
-    /// or as its base case with a real call where that leaves to the rest of the function.
+    /// Lower `call_direct func argc` at `pc` as the body of `func` in place (`func` is inlined,
+    /// or the call is a self call unrolled here: [`Self::unrolls`]), or as its base case with a
+    /// real call where that leaves to the rest of the function.
     pub(crate) fn inline_call(&mut self, func: u32, argc: u8, pc: u32) {
         let callees = self.callees;
         let f = &self.bc.functions[func as usize];

@@ -453,12 +453,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 .collect();
         }
         if number_entry {
-            // No room for this frame, or (with calls lowered in place) for the calls it makes:
-            // the direct entry decides.
             self.float_return = self.number_entries.float_return(self.index);
             self.number_body = true;
-            // Room for this frame, and for the frames of self calls whose bodies are lowered in
-            // place (`inline.rs`), the last of which lowers its calls' base cases in place.
+            // The room the body needs, else the direct entry decides: this frame's, the frames of
+            // self calls whose bodies are lowered in place (`inline.rs`), and that of the calls
+            // whose base cases the last of them (or this frame) lowers in place.
             let limit = if self.callees.unrollable[self.index as usize] {
                 1 + crate::inline::UNROLL_LEVELS as i64
             } else {
@@ -540,7 +539,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.leaf_calls_fit = true;
                 match self.number_entries.start(self.index) {
                     Some(skip) => {
-                        self.lower_version(&instrs[skip..], &depths[skip..], facts.from(skip))
+                        self.lower_version(&instrs[skip..], &depths[skip..], facts.skip(skip))
                     }
                     None => self.lower_version(instrs, &depths, facts),
                 }

@@ -400,7 +400,7 @@ pub(crate) struct Facts {
 
 impl Facts {
     /// The facts of the instructions from index `start` on (for lowering only those).
-    pub(crate) fn from(mut self, start: usize) -> Facts {
+    pub(crate) fn skip(mut self, start: usize) -> Facts {
         self.before.drain(..start);
         self.lists.drain(..start);
         self.ints.drain(..start);

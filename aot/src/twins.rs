@@ -214,8 +214,8 @@ pub(crate) fn assigned_locals(body: &[(u32, Instr)]) -> HashSet<u16> {
 /// (`FnLower::list_params`: their accesses check nothing, and a twin for them would only
 /// check them again each time the loop is entered).
 fn twin_list_locals(body: &[(u32, Instr)], known: &HashSet<u16>) -> [Option<u16>; MAX_LIST_LOCALS] {
-    let mut assigned = assigned_locals(body);
-    assigned.extend(known);
+    let mut excluded = assigned_locals(body);
+    excluded.extend(known);
     let mut uses: BTreeMap<u16, usize> = BTreeMap::new();
     for (k, &(_, ins)) in body.iter().enumerate() {
         let Instr::GetLocal(l) = ins else { continue };
@@ -225,7 +225,7 @@ fn twin_list_locals(body: &[(u32, Instr)], known: &HashSet<u16>) -> [Option<u16>
                 (next(1), next(2)),
                 (Some(Instr::GetLocal(_)), Some(Instr::Index))
             );
-        if list_use && !assigned.contains(&l) {
+        if list_use && !excluded.contains(&l) {
             *uses.entry(l).or_default() += 1;
         }
     }
