@@ -44,7 +44,7 @@ use ilusm_runtime::builtins::id;
 use crate::abi::RtFn;
 use crate::lower::SPECIALIZE_MAX_INSTRS;
 use crate::lower::{stack_depths, FnLower, V};
-use crate::numbers::{known_numbers, number_locals, number_returns, NumberReturn};
+use crate::numbers::{known_numbers, number_locals, number_returns, Facts, NumberReturn};
 use crate::shapes::Shapes;
 use crate::specialize::Speculation;
 use crate::AotError;
@@ -69,6 +69,9 @@ pub(crate) const UNROLL_LEVELS: u8 = 2;
 pub(crate) struct Callees {
     pub bodies: Vec<Vec<(u32, Instr)>>,
     pub returns: Vec<NumberReturn>,
+    /// Per function: the number facts of its body with nothing assumed of its parameters (its
+    /// general version's, and what its specialization is chosen from), computed once here.
+    pub generic: Vec<Facts>,
     pub inlined: Vec<bool>,
     /// For a function that is not inlined whole: the number of instructions of its base case,
     /// if that is inlined at direct call sites ([`base_case_len`]).
@@ -109,6 +112,11 @@ impl Callees {
                     .flatten()
             })
             .collect();
+        let generic: Vec<Facts> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| known_numbers(body, num_locals[i], &[], &bc.constants, &returns))
+            .collect();
         let number_params: Vec<Option<Vec<u16>>> = bodies
             .iter()
             .enumerate()
@@ -116,8 +124,7 @@ impl Callees {
                 if i as u32 == bc.entry || inlined[i] || body.len() > SPECIALIZE_MAX_INSTRS {
                     return None;
                 }
-                let generic = known_numbers(body, num_locals[i], &[], &bc.constants, &returns);
-                let speculated = Speculation::of(&generic, arity[i]);
+                let speculated = Speculation::of(&generic[i], arity[i]);
                 (speculated.lists.is_empty() && !speculated.numbers.is_empty())
                     .then_some(speculated.numbers)
             })
@@ -141,6 +148,7 @@ impl Callees {
             returns,
             inlined,
             base_cases,
+            generic,
             number_params,
             unrollable,
             shapes,

@@ -418,7 +418,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let num_locals = num_locals(f);
         let constants = &self.bc.constants;
         let returns = &self.callees.returns;
-        let generic = crate::numbers::known_numbers(instrs, num_locals, &[], constants, returns);
+        let generic = self.callees.generic[self.index as usize].clone();
         // Small functions: speculate that parameters used as arithmetic operands are numbers and
         // those indexed by position are lists (`specialize.rs`).
         let speculated = Speculation::of(&generic, f.arity);

@@ -384,6 +384,7 @@ impl State {
 }
 
 /// What [`known_numbers`] found.
+#[derive(Clone)]
 pub(crate) struct Facts {
     /// For each instruction (by index), which of the top stack slots ([`TRACKED_SLOTS`]) are
     /// known numbers before it (bottom first); `None` for unreachable instructions.
