@@ -27,7 +27,7 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_module::{FuncId, Linkage, Module};
 use ilusm_bytecode::Instr;
 
-use crate::abi::{self, ERROR};
+use crate::abi;
 use crate::inline::Callees;
 use crate::lower::{stack_depths, FnLower, V};
 use crate::numbers::NumberReturn;
@@ -215,7 +215,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Like `check_error`, for a float result: only a NaN may be `Value::ERROR`, so the hot
-    /// path tests for a NaN, and a cold block compares the bits.
+    /// path tests for a NaN, and a cold block makes `check_error`'s test of the bits.
     fn check_float_error(&mut self, r: Value, pc: u32) {
         let nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
         let maybe = self.b.create_block();
@@ -228,12 +228,8 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().brif(nan, maybe, &[], cont, &[]);
         self.enter(maybe);
         let w = self.b.ins().bitcast(V, MemFlagsData::new(), r);
-        let is_err = self.b.ins().icmp_imm_u(IntCC::Equal, w, ERROR as i64);
-        let stub = self.b.create_block();
-        self.b.set_cold_block(stub);
-        self.b.ins().brif(is_err, stub, &[], cont, &[]);
-        self.enter(stub);
-        self.jump_error(pc);
+        self.check_error(w, pc);
+        self.b.ins().jump(cont, &[]);
         self.enter(cont);
     }
 
