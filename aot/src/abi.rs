@@ -127,6 +127,9 @@ pub(crate) const DEPTH_SYMBOL: &str = "ilusm_rt_depth";
 pub(crate) const MAX_DEPTH_SYMBOL: &str = "ilusm_rt_max_depth";
 /// The address of the program's constants, one word each (`static AtomicPtr<u64>`).
 pub(crate) const CONSTANTS_SYMBOL: &str = "ilusm_rt_constants";
+/// Per object shape, the entry positions that have held a non-number (`static [AtomicU64]`,
+/// `crate::field_numbers`).
+pub(crate) const SHAPE_NON_NUMBERS_SYMBOL: &str = "ilusm_rt_shape_non_numbers";
 /// Start-up of an AOT executable, called by the object's `main`.
 pub(crate) const MAIN_SYMBOL: &str = "ilusm_rt_main";
 

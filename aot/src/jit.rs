@@ -165,6 +165,10 @@ fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
         crate::abi::CONSTANTS_SYMBOL,
         &rt::ilusm_rt_constants as *const _ as *const u8,
     ));
+    v.push((
+        crate::abi::SHAPE_NON_NUMBERS_SYMBOL,
+        &rt::ilusm_rt_shape_non_numbers as *const _ as *const u8,
+    ));
     v
 }
 

@@ -47,6 +47,7 @@
 mod abi;
 mod deep_stack;
 mod define;
+mod field_numbers;
 mod inline;
 mod jit;
 mod link;

@@ -199,6 +199,10 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     pub slow_result: Option<StackSlot>,
     /// The variables (by index) of locals kept in float registers (`lower_body`).
     float_vars: HashSet<usize>,
+    /// Values known to be numbers that the number facts (`known`, from the bytecode) do not
+    /// know of: field reads a loop twin's number slots cover (`crate::field_numbers`). An SSA
+    /// value never changes, so this holds wherever the value is used.
+    pub number_values: HashSet<Value>,
 }
 
 impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
@@ -255,6 +259,7 @@ impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
             twins: HashMap::new(),
             slow_result: None,
             float_vars: HashSet::new(),
+            number_values: HashSet::new(),
         }
     }
 

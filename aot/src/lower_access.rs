@@ -36,7 +36,16 @@ use crate::lower::{trusted, FnLower, V};
 use crate::numbers::Int;
 
 /// Bytes of one object entry (a key word and a value word).
-const ENTRY_SIZE: i64 = 16;
+pub(crate) const ENTRY_SIZE: i64 = 16;
+
+/// Where `field_fast_paths` found an entry.
+#[derive(Clone, Copy)]
+enum EntryAt {
+    /// At position `pos` of shape `shape`, which the object has.
+    Shaped { shape: u32, pos: u32 },
+    /// Where the site's inline cache said, in the object at `addr` (of any shape).
+    Cached { addr: Value },
+}
 
 impl<M: Module> FnLower<'_, '_, M> {
     /// The address in the heap value `a` (its low 48 bits, `abi::PAYLOAD_MASK`). A rotation and
@@ -181,12 +190,12 @@ impl<M: Module> FnLower<'_, '_, M> {
         k: u32,
         cache: Value,
         slow: Block,
-        mut at: impl FnMut(&mut Self, Value, i32),
+        mut at: impl FnMut(&mut Self, Value, i32, EntryAt),
     ) {
         let addr = self.expect_object(a, slow);
         let Some((shape, pos)) = self.shape_guess(k) else {
             let entry = self.expect_cached_entry(addr, cache, slow, false);
-            at(self, entry, 0);
+            at(self, entry, 0, EntryAt::Cached { addr });
             return;
         };
         let lookup = self.b.create_block();
@@ -195,10 +204,15 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.set_cold_block(lookup);
         self.expect_shape_at(addr, shape, lookup);
         let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
-        at(self, entries, pos as i32 * ENTRY_SIZE as i32);
+        at(
+            self,
+            entries,
+            pos as i32 * ENTRY_SIZE as i32,
+            EntryAt::Shaped { shape, pos },
+        );
         self.enter(lookup);
         let entry = self.expect_cached_entry(addr, cache, slow, true);
-        at(self, entry, 0);
+        at(self, entry, 0, EntryAt::Cached { addr });
     }
 
     /// The address of the object `a`, going to `slow` if it is not one (nothing is checked when
@@ -372,6 +386,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                     } else {
                         self.b.ins().load(V, trusted(), entries, off + 8)
                     };
+                    // A number with no check where the loop's twin checked the shape's bits.
+                    let guess = self.shape_guess(k).expect("a shaped entry has a guess");
+                    if self.region.numbers.is_some_and(|n| n.has(guess.0, guess.1)) {
+                        self.number_values.insert(v);
+                    }
                     self.stack.push(v);
                     return;
                 }
@@ -381,7 +400,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let cache = self.field_cache_at(pc);
                 let (slow, join) = self.slow_and_join(true);
                 let found = local.map(|_| self.b.append_block_param(join, PTR));
-                self.field_fast_paths(a, k, cache, slow, |s, base, off| {
+                self.field_fast_paths(a, k, cache, slow, |s, base, off, _| {
                     let v = s.b.ins().load(V, trusted(), base, off + 8);
                     let mut args = vec![BlockArg::Value(v)];
                     if found.is_some() {
@@ -416,10 +435,20 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
             }
             Instr::SetField(k) => {
+                // A store of anything but a known number must keep the runtime's record of
+                // non-numbers per shape (`crate::field_numbers`), and may end what it says.
+                let number = self.known_number(0);
                 let v = self.pop();
                 let a = self.pop();
+                if !number {
+                    self.region.numbers = None;
+                }
                 if let Some((entries, off)) = self.shaped_entry(a, k) {
                     // The key is there (at the shape's position): only its value changes.
+                    if !number {
+                        let (shape, pos) = self.shape_guess(k).expect("a shaped entry has a guess");
+                        self.note_store_shaped(v, shape, pos);
+                    }
                     self.store_word(v, entries, off + 8);
                     return;
                 }
@@ -438,11 +467,21 @@ impl<M: Module> FnLower<'_, '_, M> {
                     let lookup = self.b.create_block();
                     self.b.ins().brif(found, known, &[], lookup, &[]);
                     self.enter(known);
+                    if !number {
+                        // `a` is an object: the `get_field` that found the entry succeeded.
+                        let addr = self.heap_addr(a);
+                        self.note_store_entry(v, addr, found);
+                    }
                     self.store_word(v, found, 8);
                     self.b.ins().jump(join, &[]);
                     self.enter(lookup);
                 }
-                self.field_fast_paths(a, k, cache, slow, |s, base, off| {
+                self.field_fast_paths(a, k, cache, slow, |s, base, off, entry_at| {
+                    match entry_at {
+                        _ if number => {}
+                        EntryAt::Shaped { shape, pos } => s.note_store_shaped(v, shape, pos),
+                        EntryAt::Cached { addr } => s.note_store_entry(v, addr, base),
+                    }
                     s.store_word(v, base, off + 8);
                     s.b.ins().jump(join, &[]);
                 });

@@ -102,8 +102,14 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.stack.push(cell);
             }
             Instr::IterPrep => {
+                // A list is walked as it is (`containers::iter_prep`).
+                let list = self.known_list(0);
                 let a = self.pop();
-                self.call_push(RtFn::IterPrep, &[a], pc);
+                if list {
+                    self.stack.push(a);
+                } else {
+                    self.call_push(RtFn::IterPrep, &[a], pc);
+                }
             }
             Instr::RangePrep => self.range_prep(pc),
             other => unreachable!("not a heap instruction: {other:?}"),

@@ -22,7 +22,7 @@ const EXACT_INT: i64 = 1 << 53;
 impl<M: Module> FnLower<'_, '_, M> {
     /// An `i8` flag: `v` is a number. It may be false for a NaN that is a number (see below):
     /// every use sends false to the general case, which answers for any word.
-    fn is_number(&mut self, v: Value) -> Value {
+    pub(crate) fn is_number(&mut self, v: Value) -> Value {
         match self.bitcast_source(v, types::F64) {
             // A word that is in a float register (a field loaded as a float, a float join of a
             // diamond whose slow side may give any word) is tested there: every word that is
@@ -247,6 +247,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         let b = self.pop();
         let a = self.pop();
         let mut cond = self.both_numbers(a, b);
+        // `+` of two numbers is one; the number facts know that only of their own numbers
+        // (`FnLower::number_values`: a field read where a loop knows its shape's numbers).
+        let sum_of_numbers = op == Instr::Add && cond.is_none();
         let reciprocal = if op == Instr::Div {
             self.exact_reciprocal(b)
         } else {
@@ -290,6 +293,10 @@ impl<M: Module> FnLower<'_, '_, M> {
             s.f64_word(r)
         };
         self.fast_or_call(cond, fast, slow, &[a, b], Some(pc));
+        if sum_of_numbers {
+            let r = *self.stack.last().expect("the result");
+            self.number_values.insert(r);
+        }
     }
 
     /// `mod`: inline when both operands are integers of magnitude at most 2^53 and the divisor

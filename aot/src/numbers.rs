@@ -233,6 +233,15 @@ impl State {
                     ..UNKNOWN
                 });
             }
+            Instr::IterPrep => {
+                // What a `<-` loop walks: the list itself, or a new list (of a string's
+                // characters, of an object's keys); anything else raised.
+                s.pop();
+                s.stack.push(Slot {
+                    list: true,
+                    ..UNKNOWN
+                });
+            }
             Instr::Index | Instr::SetIndex => {
                 let (pops, pushes) = ins.stack_effect();
                 let container = s.pop_n(pops)[0];

@@ -29,6 +29,7 @@ use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
 use crate::abi::NIL;
+use crate::field_numbers::NumberSlots;
 use crate::lower::V;
 use crate::lower::{is_comparison, FnLower};
 use crate::numbers::{Facts, Int};
@@ -57,6 +58,10 @@ pub(crate) struct Region {
     /// appended key may move the entries (and keeps the shape), so it is forgotten where
     /// `entries` are and also where a `set_field` may have appended a key.
     pub shaped_entries: HashMap<u16, Value>,
+    /// Positions of a shape that every object of that shape holds numbers at: only a loop
+    /// twin's start says so, after a check on entry (`crate::field_numbers`). Forgotten where
+    /// shapes are, and at a store of a value that is not known to be a number.
+    pub numbers: Option<NumberSlots>,
 }
 
 impl Region {
@@ -77,6 +82,7 @@ impl Region {
         self.shaped_entries.clear();
         if drop_shapes {
             self.shaped.clear();
+            self.numbers = None;
         }
     }
 }
@@ -151,7 +157,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let outer_twins = std::mem::take(&mut self.twins);
         let outer_no_fork = self.no_fork.take();
         if !self.lean {
-            self.plan_twins(instrs, &index_of, &targets);
+            self.plan_twins(instrs, &index_of, &targets, &facts.before);
         }
         let mut to_seal: Vec<(usize, Block)> = seal_after
             .iter()
@@ -233,6 +239,11 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             debug_assert_eq!(w.depths[i], Some(self.stack.len()), "pc {pc}");
             self.known = w.numbers[i].clone().unwrap_or_default();
+            // Values the lowering found to be numbers (`FnLower::number_values`).
+            let below = self.stack.len() - self.known.len();
+            for (known, v) in self.known.iter_mut().zip(&self.stack[below..]) {
+                *known |= self.number_values.contains(v);
+            }
             self.known_lists = w.lists[i].clone().unwrap_or_default();
             self.known_ints = w.ints[i].clone().unwrap_or_default();
             // The facts cover the top slots at most (fewer after popping below those tracked).
@@ -319,33 +330,51 @@ impl<M: Module> FnLower<'_, '_, M> {
 const OPERAND_LOOKAHEAD: usize = 32;
 
 /// Whether the value instruction `i` pushes is next used, in the same stretch, as an operand of
-/// arithmetic or of an order comparison (which check that it is a number). Follows the stack
-/// effects of the instructions after `i` until one pops the value; a jump or a jump target
-/// first ends the search, and so does looking further than [`OPERAND_LOOKAHEAD`].
+/// arithmetic or of an order comparison (which check that it is a number).
 fn used_as_operand(w: &Walk, i: usize) -> bool {
+    operand_use(w.instrs, &w.targets, i).is_some_and(|(c, _)| {
+        matches!(
+            w.instrs[c].1,
+            Instr::Add
+                | Instr::Sub
+                | Instr::Mul
+                | Instr::Div
+                | Instr::Mod
+                | Instr::Neg
+                | Instr::Lt
+                | Instr::Le
+                | Instr::Gt
+                | Instr::Ge
+        )
+    })
+}
+
+/// The instruction that next uses the value instruction `i` of `instrs` pushes, in the same
+/// stretch (`targets`: the jump targets): its index, and how many values are above that value
+/// on the stack when it runs (0: the value is its top operand). Follows the stack effects of
+/// the instructions after `i` until one pops the value; a jump or a jump target first ends the
+/// search, and so does looking further than [`OPERAND_LOOKAHEAD`].
+pub(crate) fn operand_use(
+    instrs: &[(u32, Instr)],
+    targets: &HashMap<u32, Block>,
+    i: usize,
+) -> Option<(usize, usize)> {
     // How many values are above the one `i` pushes.
     let mut above = 0;
-    for &(pc, ins) in w.instrs[i + 1..].iter().take(OPERAND_LOOKAHEAD) {
-        if w.targets.contains_key(&pc) || ins.jump_target().is_some() {
-            return false;
+    for (c, &(pc, ins)) in instrs
+        .iter()
+        .enumerate()
+        .skip(i + 1)
+        .take(OPERAND_LOOKAHEAD)
+    {
+        if targets.contains_key(&pc) || ins.jump_target().is_some() {
+            return None;
         }
         let (pops, pushes) = ins.stack_effect();
         if pops > above {
-            return matches!(
-                ins,
-                Instr::Add
-                    | Instr::Sub
-                    | Instr::Mul
-                    | Instr::Div
-                    | Instr::Mod
-                    | Instr::Neg
-                    | Instr::Lt
-                    | Instr::Le
-                    | Instr::Gt
-                    | Instr::Ge
-            );
+            return Some((c, above));
         }
         above = above - pops + pushes;
     }
-    false
+    None
 }

@@ -27,6 +27,7 @@ use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
 use crate::abi::KIND_LIST;
+use crate::field_numbers::NumberSlots;
 use crate::lower::{FnLower, V};
 use crate::stretch::Region;
 
@@ -38,6 +39,9 @@ pub(crate) struct Twin {
     pub shaped: Option<(u16, u32)>,
     /// Locals known to hold lists at the twin's start.
     pub lists: [Option<u16>; MAX_LIST_LOCALS],
+    /// Positions of a shape known to hold numbers in every object of it
+    /// (`crate::field_numbers`).
+    pub numbers: Option<NumberSlots>,
     /// The pcs of the loop's head (the backward jump's target) and of that backward jump.
     pub head: u32,
     pub end: u32,
@@ -60,6 +64,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         instrs: &[(u32, Instr)],
         index_of: &HashMap<u32, usize>,
         targets: &HashMap<u32, Block>,
+        known: &[Option<Vec<bool>>],
     ) {
         let mut loops: Vec<(usize, usize)> = instrs
             .iter()
@@ -85,7 +90,8 @@ impl<M: Module> FnLower<'_, '_, M> {
                 None
             };
             let lists = twin_list_locals(body, &self.list_params);
-            if shaped.is_none() && lists.iter().all(Option::is_none) {
+            let numbers = self.loop_number_slots(body, &known[head..=end], targets);
+            if shaped.is_none() && lists.iter().all(Option::is_none) && numbers.is_none() {
                 continue;
             }
             for (pc, _) in body {
@@ -101,6 +107,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                     block,
                     shaped,
                     lists,
+                    numbers,
                     head,
                     end,
                 };
@@ -135,6 +142,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// Whether this copy knows every fact of twin `tw`.
     fn knows(&self, tw: &Twin) -> bool {
         self.knows_shape(tw)
+            && self.knows_numbers(tw)
             && tw
                 .list_locals()
                 .all(|l| self.region.list_locals.contains(&l))
@@ -144,6 +152,12 @@ impl<M: Module> FnLower<'_, '_, M> {
     fn knows_shape(&self, tw: &Twin) -> bool {
         tw.shaped
             .is_none_or(|(l, shape)| self.region.shaped.get(&l) == Some(&shape))
+    }
+
+    /// Whether this copy knows twin `tw`'s number slots (or it has none).
+    fn knows_numbers(&self, tw: &Twin) -> bool {
+        tw.numbers
+            .is_none_or(|n| self.region.numbers.is_some_and(|r| r.covers(&n)))
     }
 
     /// The block a jump to target `t` goes to from the current copy: `t`'s twin where this copy
@@ -181,6 +195,9 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.expect_kind(v, KIND_LIST, other);
             }
         }
+        if let Some(n) = tw.numbers.filter(|_| !self.knows_numbers(&tw)) {
+            self.expect_number_slots(n, other);
+        }
         self.b.ins().jump(tw.block, &args);
         self.enter(other);
         self.b.ins().jump(blk, &args);
@@ -194,6 +211,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             region.object_locals.insert(l);
         }
         region.list_locals.extend(tw.list_locals());
+        region.numbers = tw.numbers;
         region
     }
 }

@@ -39,6 +39,10 @@ pub static ilusm_rt_max_depth: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DEPTH);
 #[no_mangle]
 pub static ilusm_rt_constants: AtomicPtr<u64> = AtomicPtr::new(std::ptr::null_mut());
 
+/// Per object shape, the entry positions that have held a value other than a number (defined
+/// next to the objects whose writers keep it).
+pub use crate::heap::ilusm_rt_shape_non_numbers;
+
 /// View `argc` words at `argv` as values.
 ///
 /// # Safety

@@ -30,8 +30,9 @@ mod kinds;
 
 pub use buffer::BufObj;
 pub use kinds::{
-    CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET,
-    OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET,
+    ilusm_rt_shape_non_numbers, CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET,
+    LIST_ITEMS_OFFSET, LIST_LEN_OFFSET, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET,
+    TRACKED_POSITIONS, TRACKED_SHAPES,
 };
 
 /// What a heap object is. The discriminants are stable: native code may
@@ -511,6 +512,49 @@ mod tests {
         assert_eq!(shape_word(o), 0, "a removed key");
         let o = literal(&[a, Value::TRUE, alloc_str("a"), Value::NIL]);
         assert_eq!(shape_word(o), 0, "a repeated key: one entry, not two");
+    }
+
+    #[test]
+    fn every_writer_of_a_shaped_object_records_its_non_numbers() {
+        use std::sync::atomic::Ordering;
+        // Shapes no other test uses: the bits are process-wide and only ever set.
+        let bits = |shape: usize| ilusm_rt_shape_non_numbers[shape].load(Ordering::Relaxed);
+        let (x, y, z) = (alloc_str("x"), alloc_str("y"), alloc_str("z"));
+        let num = Value::from_f64(1.5);
+        let make = |shape: u32, pairs: &[Value]| {
+            crate::containers::make_object_shaped(pairs, shape).unwrap()
+        };
+        let o = make(900, &[x, num, y, Value::from_f64(f64::NAN), z, num]);
+        assert_eq!(bits(900), 0, "numbers (NaN is one) record nothing");
+        object(o).unwrap().set(y, num);
+        object(o).unwrap().set_str("z", Value::from_f64(-0.0));
+        assert_eq!(bits(900), 0);
+        object(o).unwrap().set(z, Value::NIL);
+        assert_eq!(bits(900), 0b100, "set: position 2");
+        object(o).unwrap().set_str("x", Value::TRUE);
+        assert_eq!(bits(900), 0b101, "set_str: position 0");
+        let hint = std::cell::Cell::new(1);
+        assert!(object(o)
+            .unwrap()
+            .replace_cached(y, "y", alloc_str("s"), &hint));
+        assert_eq!(bits(900), 0b111, "replace_cached: position 1");
+
+        make(901, &[x, num, y, Value::FALSE]);
+        assert_eq!(bits(901), 0b10, "a literal's own values");
+        make(0, &[x, Value::NIL]);
+        make(902, &[x, Value::NIL, x, num]);
+        assert_eq!(bits(902), 0, "no shape: shape 0, or a repeated key");
+        let o = make(903, &[x, num]);
+        object(o).unwrap().remove("x");
+        object(o).unwrap().set(x, Value::NIL);
+        assert_eq!(bits(903), 0, "a removed key ends the shape");
+        let o = make(TRACKED_SHAPES as u32 + 5, &[x, num]);
+        object(o).unwrap().set(x, Value::NIL);
+        let pairs: Vec<Value> = (0..70)
+            .flat_map(|i| [alloc_str(&format!("k{i}")), Value::NIL])
+            .collect();
+        make(904, &pairs);
+        assert_eq!(bits(904), u64::MAX, "positions past 63 are not recorded");
     }
 
     #[test]

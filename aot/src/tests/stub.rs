@@ -15,6 +15,8 @@ pub static DEPTH: AtomicU64 = AtomicU64::new(0);
 pub static MAX_DEPTH: AtomicU64 = AtomicU64::new(10_000);
 /// The constants table of the module running (`Log::constants`).
 pub static CONSTANTS: AtomicPtr<u64> = AtomicPtr::new(std::ptr::null_mut());
+/// No object has a shape here: every bit stays clear.
+pub static SHAPE_NON_NUMBERS: [AtomicU64; 1] = [AtomicU64::new(0)];
 /// The depth counters are process-wide: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -191,6 +193,10 @@ fn stub_symbols() -> Vec<(&'static str, *const u8)> {
         (
             "ilusm_rt_constants",
             &CONSTANTS as *const AtomicPtr<u64> as *const u8,
+        ),
+        (
+            "ilusm_rt_shape_non_numbers",
+            &SHAPE_NON_NUMBERS as *const _ as *const u8,
         ),
     ]
 }

@@ -19,6 +19,7 @@ use std::borrow::Borrow;
 use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{string, Header, HeapObject, Kind, StrObj};
 use crate::gc;
@@ -65,6 +66,38 @@ pub const OBJ_ENTRIES_OFFSET: usize = std::mem::offset_of!(ObjObj, view);
 pub const OBJ_LEN_OFFSET: usize = OBJ_ENTRIES_OFFSET + WORD;
 /// Byte offset of an object's shape (a `u32`, see [`ObjObj::shape`]).
 pub const OBJ_SHAPE_OFFSET: usize = std::mem::offset_of!(ObjObj, shape);
+
+/// Shapes (see [`ObjObj::shape`]) below this have their entries' non-numbers recorded in
+/// [`ilusm_rt_shape_non_numbers`]; native code relies on no fact about a shape above it.
+pub const TRACKED_SHAPES: usize = 1024;
+/// Entry positions below this (the bits of a word) are recorded per shape.
+pub const TRACKED_POSITIONS: usize = 64;
+
+/// For each shape `s` below [`TRACKED_SHAPES`]: bit `p` is set once an object of shape `s` has
+/// held, at entry position `p` (below [`TRACKED_POSITIONS`]), a value that is not a number.
+/// Bits are only ever set, so a clear bit says that every object of shape `s` there is, and
+/// was, holds a number at `p`: native code checks the bits once where a loop starts and then
+/// reads those fields as floats with no check of their own (`aot/src/field_numbers.rs`). Every
+/// writer of an object's entry values keeps it: [`ObjObj`]'s methods, and the inline stores of
+/// native code. Zero-initialised, so it takes no room in an executable's file.
+#[no_mangle]
+pub static ilusm_rt_shape_non_numbers: [AtomicU64; TRACKED_SHAPES] =
+    [const { AtomicU64::new(0) }; TRACKED_SHAPES];
+
+/// Record that an object of shape `shape` now holds `v` at entry position `p`.
+#[inline]
+fn note_entry(shape: u32, p: usize, v: Value) {
+    if shape != 0 && !v.is_number() {
+        note_non_number(shape as usize, p);
+    }
+}
+
+#[cold]
+fn note_non_number(shape: usize, p: usize) {
+    if shape < TRACKED_SHAPES && p < TRACKED_POSITIONS {
+        ilusm_rt_shape_non_numbers[shape].fetch_or(1 << p, Ordering::Relaxed);
+    }
+}
 
 /// A mutable, growable list.
 #[repr(C)]
@@ -351,6 +384,7 @@ impl ObjObj {
                 },
             };
             m.entries[p].1 = v;
+            note_entry(self.shape.get(), p, v);
             true
         })
     }
@@ -370,10 +404,14 @@ impl ObjObj {
     /// literal had. A literal that repeated a key has fewer entries than that, and its positions
     /// are not the compiler's; it keeps shape 0.
     pub fn set_shape(&self, shape: u32, keys: usize) {
-        let exact = self.with(|m| m.entries.len() == keys && m.live == keys);
-        if exact {
-            self.shape.set(shape);
-        }
+        self.with(|m| {
+            if m.entries.len() == keys && m.live == keys {
+                self.shape.set(shape);
+                for (p, &(_, v)) in m.entries.iter().enumerate() {
+                    note_entry(shape, p, v);
+                }
+            }
+        });
     }
 
     /// Number of keys.
@@ -406,12 +444,15 @@ impl ObjObj {
         let grown = self.with(|m| {
             if let Some(p) = m.find_value(key, ks.as_str()) {
                 m.entries[p].1 = v;
+                note_entry(self.shape.get(), p, v);
                 return 0;
             }
             let before = m.bytes();
             m.entries.push((key, v));
             m.live += 1;
             let pos = m.entries.len() - 1;
+            // Past the shape's own keys: nothing relies on it, but recorded all the same.
+            note_entry(self.shape.get(), pos, v);
             match &mut m.index {
                 Some(ix) => {
                     ix.insert(KeyRef(ks), pos);
@@ -436,6 +477,7 @@ impl ObjObj {
         let present = self.with(|m| match m.find(key) {
             Some(p) => {
                 m.entries[p].1 = v;
+                note_entry(self.shape.get(), p, v);
                 true
             }
             None => false,
