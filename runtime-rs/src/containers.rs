@@ -54,6 +54,9 @@ pub fn make_object(pairs: &[Value]) -> RtResult<Value> {
 pub fn make_object_shaped(pairs: &[Value], shape: u32) -> RtResult<Value> {
     let o = heap::alloc_object(pairs.len() / 2);
     let obj = heap::object(o).expect("a new object");
+    if shape != 0 {
+        obj.set_shape(shape);
+    }
     for kv in pairs.chunks(2) {
         let (k, v) = (kv[0], kv.get(1).copied().unwrap_or(Value::NIL));
         if !obj.set(k, v) {
@@ -61,7 +64,7 @@ pub fn make_object_shaped(pairs: &[Value], shape: u32) -> RtResult<Value> {
         }
     }
     if shape != 0 {
-        obj.set_shape(shape, pairs.len() / 2);
+        obj.confirm_shape(pairs.len() / 2);
     }
     gc::ok(o)
 }

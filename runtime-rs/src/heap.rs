@@ -542,8 +542,9 @@ mod tests {
         make(901, &[x, num, y, Value::FALSE]);
         assert_eq!(bits(901), 0b10, "a literal's own values");
         make(0, &[x, Value::NIL]);
-        make(902, &[x, Value::NIL, x, num]);
-        assert_eq!(bits(902), 0, "no shape: shape 0, or a repeated key");
+        let o = make(902, &[x, Value::NIL, x, num]);
+        assert_eq!(object(o).unwrap().shape(), 0, "a repeated key: no shape");
+        assert_eq!(bits(902), 1, "recorded on the way all the same");
         let o = make(903, &[x, num]);
         object(o).unwrap().remove("x");
         object(o).unwrap().set(x, Value::NIL);

@@ -400,18 +400,22 @@ impl ObjObj {
         self.shape.get()
     }
 
-    /// Give a newly made object literal its shape: `keys` is the number of key-value pairs the
+    /// Give a new, still empty object literal its shape, before its keys are set: then
+    /// [`set`](Self::set) records each value's kind for the shape
+    /// (`ilusm_rt_shape_non_numbers`) as it goes. Then [`confirm_shape`](Self::confirm_shape).
+    pub fn set_shape(&self, shape: u32) {
+        debug_assert_eq!(self.len(), 0, "a shape is given before the keys");
+        self.shape.set(shape);
+    }
+
+    /// After the keys of a shaped literal are set: `keys` is the number of key-value pairs the
     /// literal had. A literal that repeated a key has fewer entries than that, and its positions
-    /// are not the compiler's; it keeps shape 0.
-    pub fn set_shape(&self, shape: u32, keys: usize) {
-        self.with(|m| {
-            if m.entries.len() == keys && m.live == keys {
-                self.shape.set(shape);
-                for (p, &(_, v)) in m.entries.iter().enumerate() {
-                    note_entry(shape, p, v);
-                }
-            }
-        });
+    /// are not the compiler's; it goes back to shape 0 (what it recorded on the way stays: a
+    /// bit too many only costs speed).
+    pub fn confirm_shape(&self, keys: usize) {
+        if !self.with(|m| m.entries.len() == keys && m.live == keys) {
+            self.shape.set(0);
+        }
     }
 
     /// Number of keys.
@@ -451,7 +455,7 @@ impl ObjObj {
             m.entries.push((key, v));
             m.live += 1;
             let pos = m.entries.len() - 1;
-            // Past the shape's own keys: nothing relies on it, but recorded all the same.
+            // A literal's values (`set_shape`), or a key added past the shape's own.
             note_entry(self.shape.get(), pos, v);
             match &mut m.index {
                 Some(ix) => {
