@@ -188,9 +188,6 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// arithmetic or of an order comparison (`stretch.rs`): a field read then loads it as a
     /// float, and the operation checks it in the float registers (`lower_ops.rs`).
     pub pushes_operand: bool,
-    /// While lowering the plain blocks of a loop with a shaped twin: the twin's local, which
-    /// they do not fork on (`twins.rs`).
-    pub no_fork: Option<u16>,
     /// While lowering the general version of a function that also has a specialized one: no
     /// shape forks and no loop twins there (it only runs when the speculation fails, and its
     /// size is compile time, which the JIT pays at start-up).
@@ -253,7 +250,6 @@ impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
             known_lists: Vec::new(),
             known_ints: Vec::new(),
             pushes_operand: false,
-            no_fork: None,
             lean: false,
             region: Region::default(),
             twins: HashMap::new(),

@@ -1,5 +1,6 @@
 //! *Loop twins*: a second copy of a loop's blocks for when locals that the loop never assigns
-//! are known to hold a list, or an object of a known shape, from its start.
+//! are known to hold a list, or an object of a known shape, from its start, and when fields of
+//! a shape it reads are known to hold numbers (`crate::field_numbers`).
 //!
 //! A stretch's facts (`stretch.rs`) end at the next jump target, and a loop's head is one: so in
 //! nbody's pair loop, `bi`'s object was checked again on every iteration (its tag, kind and
@@ -8,17 +9,20 @@
 //! backward `jump`, innermost first) gets a *twin* of each of its jump targets' blocks when it
 //! has such locals: the one it reads most fields of (if the loop only contains instructions that
 //! keep object layouts, `keeps_object_layouts`: no calls, no builtins but the inlined ones), and
-//! up to two it reads the length of or indexes. The stretch at a target is lowered once more into
-//! its twin, starting with those facts.
+//! up to two it reads the length of or indexes; and the shape whose fields it reads most as
+//! numbers (`NumberSlots`, under the same condition, and when it stores only numbers into them).
+//! The stretch at a target is lowered once more into its twin, starting with those facts.
 //!
 //! A jump goes to a twin only where the jumping copy knows the facts (a shape is in
 //! `Region::shaped`, which an assignment, a call or a builtin clears; a list local is in
-//! `Region::list_locals`, which only an assignment clears). Entering the loop from outside, at
-//! its head, checks them, once per entry, and takes the twin or the plain blocks. Inside the
-//! loop nothing is checked again: the plain blocks are where the facts did not hold on entry,
-//! and they cannot start to hold there (the locals are not assigned, a kind never changes, an
-//! object's shape only ever goes to 0), which is also why the plain blocks do not fork on the
-//! twin's shaped local (`stretch.rs`, `no_fork`).
+//! `Region::list_locals`, which only an assignment clears; number slots are in `Region::numbers`,
+//! which a store of anything else clears too). Entering the loop from outside, at its head,
+//! checks them, once per entry, and takes the twin or the plain blocks. Inside the loop nothing
+//! is checked again: the plain blocks are where the facts did not hold on entry (or stopped
+//! holding), and they cannot start to hold there (the locals are not assigned, a kind never
+//! changes, an object's shape only ever goes to 0, a shape's record of non-numbers only
+//! grows). The plain blocks do not fork on shapes either (`stretch.rs`): they are the rare path,
+//! and compile time is the JIT's start-up.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
