@@ -14,6 +14,9 @@
 //!   entry (`specialize.rs`), and direct calls with number arguments enter a number body with
 //!   the floats in registers (`number_entry.rs`); small functions that call nothing, and the
 //!   base cases of recursive ones, are lowered in place of their direct calls (`inline.rs`);
+//!   object literals' key sequences are numbered as shapes (`shapes.rs`), and stretches of code,
+//!   and loops, get versions that know a local's shape (`stretch.rs`, `twins.rs`) or that fields
+//!   of a shape hold numbers (`field_numbers.rs`);
 //!   each function's call-depth room and error block live in `lower_frame.rs`; calls of
 //!   function values in `lower_call.rs`; values deep in a long literal's operand stack are kept
 //!   in memory (`deep_stack.rs`); slow paths that rejoin hot code call the runtime through

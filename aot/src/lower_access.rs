@@ -59,15 +59,20 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().ushr_imm_u(tag_low, 16)
     }
 
-    /// Continue in a new block when `a` is a heap object of kind `kind`, else go to `slow`; the
-    /// object's address.
-    pub(crate) fn expect_kind(&mut self, a: Value, kind: u8, slow: Block) -> Value {
+    /// Continue in a new block when `a` is a heap reference, else go to `slow`; its address.
+    fn expect_heap(&mut self, a: Value, slow: Block) -> Value {
         let tag = self.b.ins().ushr_imm_u(a, 48);
         let is_heap = self.b.ins().icmp_imm_u(IntCC::Equal, tag, TAG_HEAP as i64);
         let heap_blk = self.b.create_block();
         self.b.ins().brif(is_heap, heap_blk, &[], slow, &[]);
         self.enter(heap_blk);
-        let addr = self.heap_addr(a);
+        self.heap_addr(a)
+    }
+
+    /// Continue in a new block when `a` is a heap object of kind `kind`, else go to `slow`; the
+    /// object's address.
+    pub(crate) fn expect_kind(&mut self, a: Value, kind: u8, slow: Block) -> Value {
+        let addr = self.expect_heap(a, slow);
         let k = self.b.ins().uload8(types::I32, trusted(), addr, 0);
         let is_kind = self.b.ins().icmp_imm_u(IntCC::Equal, k, kind as i64);
         let kind_blk = self.b.create_block();
@@ -192,8 +197,8 @@ impl<M: Module> FnLower<'_, '_, M> {
         slow: Block,
         mut at: impl FnMut(&mut Self, Value, i32, EntryAt),
     ) {
-        let addr = self.expect_object(a, slow);
         let Some((shape, pos)) = self.shape_guess(k) else {
+            let addr = self.expect_object(a, slow);
             let entry = self.expect_cached_entry(addr, cache, slow, false);
             at(self, entry, 0, EntryAt::Cached { addr });
             return;
@@ -202,7 +207,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         // Laid out after the function's hot code (it is not cold for objects without this
         // shape, but then it is only two jumps more), so that a shaped access is straight code.
         self.b.set_cold_block(lookup);
-        self.expect_shape_at(addr, shape, lookup);
+        let addr = self.expect_shaped_object(a, shape, lookup);
         let entries = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
         at(
             self,
@@ -211,6 +216,8 @@ impl<M: Module> FnLower<'_, '_, M> {
             EntryAt::Shaped { shape, pos },
         );
         self.enter(lookup);
+        // Any heap value other than an object of the shape: is it an object at all?
+        let addr = self.expect_object(a, slow);
         let entry = self.expect_cached_entry(addr, cache, slow, true);
         at(self, entry, 0, EntryAt::Cached { addr });
     }
@@ -225,13 +232,23 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
     }
 
-    /// Continue in a new block when the object at `addr` has shape `shape`, else go to `other`.
-    pub(crate) fn expect_shape_at(&mut self, addr: Value, shape: u32, other: Block) {
+    /// Continue in a new block when `a` is an object of shape `shape`, else go to `other`; the
+    /// object's address. One compare of the shape word in the header after the heap tag's: every
+    /// other kind has 0 there, and a shape is never 0 (`heap::Header::shape`), so the kind byte
+    /// is not read.
+    pub(crate) fn expect_shaped_object(&mut self, a: Value, shape: u32, other: Block) -> Value {
+        debug_assert_ne!(shape, 0, "0 is no shape");
+        let addr = if self.known_object(a) {
+            self.heap_addr(a)
+        } else {
+            self.expect_heap(a, other)
+        };
         let has = self.b.ins().uload32(trusted(), addr, OBJ_SHAPE_OFFSET);
         let same = self.b.ins().icmp_imm_u(IntCC::Equal, has, shape as i64);
         let shaped = self.b.create_block();
         self.b.ins().brif(same, shaped, &[], other, &[]);
         self.enter(shaped);
+        addr
     }
 
     /// Where this copy of the stretch knows `a`'s object to have the shape that key `k` is

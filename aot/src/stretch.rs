@@ -258,8 +258,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                     let (stack, region) = (self.stack.clone(), self.region.clone());
                     let other = self.b.create_block();
                     self.b.set_cold_block(other);
-                    let addr = self.expect_object(value, other);
-                    self.expect_shape_at(addr, shape, other);
+                    self.expect_shaped_object(value, shape, other);
                     self.region.shaped.insert(local, shape);
                     self.region.object_locals.insert(local);
                     let end = self.lower_stretch(w, i, true, forks - 1);

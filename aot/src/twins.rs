@@ -190,8 +190,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let other = self.b.create_block();
         if let Some((l, shape)) = tw.shaped.filter(|_| !self.knows_shape(&tw)) {
             let v = self.get_local(l);
-            let addr = self.expect_object(v, other);
-            self.expect_shape_at(addr, shape, other);
+            self.expect_shaped_object(v, shape, other);
         }
         for l in tw.list_locals() {
             if !self.region.list_locals.contains(&l) {

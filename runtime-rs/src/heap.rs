@@ -56,6 +56,10 @@ pub struct Header {
     /// The collector's mark bit: set during a collection for objects
     /// reached from the roots, clear at all other times.
     pub(crate) marked: Cell<bool>,
+    /// An object's shape ([`ObjObj::shape`]); 0 in every other kind, always. Native code
+    /// relies on that: a shape word equal to a shape (never 0) means an object of that shape,
+    /// with no test of the kind byte.
+    pub(crate) shape: Cell<u32>,
 }
 
 impl Header {
@@ -63,6 +67,7 @@ impl Header {
         Header {
             kind,
             marked: Cell::new(false),
+            shape: Cell::new(0),
         }
     }
 
@@ -512,6 +517,18 @@ mod tests {
         assert_eq!(shape_word(o), 0, "a removed key");
         let o = literal(&[a, Value::TRUE, alloc_str("a"), Value::NIL]);
         assert_eq!(shape_word(o), 0, "a repeated key: one entry, not two");
+        // Native code takes a shape word equal to a shape for an object of it, kind unchecked.
+        assert_eq!(OBJ_SHAPE_OFFSET, 4, "in the header");
+        let others = [
+            alloc_str("a string of some length"),
+            alloc_list(vec![Value::from_f64(7.0); 9]),
+            alloc_cell(Value::from_f64(7.0)),
+            alloc_closure(7, vec![Value::TRUE]),
+            alloc_buffer(7),
+        ];
+        for v in others {
+            assert_eq!(shape_word(v), 0, "{:?}", kind(v));
+        }
     }
 
     #[test]

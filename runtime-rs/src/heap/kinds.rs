@@ -64,8 +64,10 @@ pub const LIST_LEN_OFFSET: usize = LIST_ITEMS_OFFSET + WORD;
 pub const OBJ_ENTRIES_OFFSET: usize = std::mem::offset_of!(ObjObj, view);
 /// Byte offset of an object's entry count (deleted entries included).
 pub const OBJ_LEN_OFFSET: usize = OBJ_ENTRIES_OFFSET + WORD;
-/// Byte offset of an object's shape (a `u32`, see [`ObjObj::shape`]).
-pub const OBJ_SHAPE_OFFSET: usize = std::mem::offset_of!(ObjObj, shape);
+/// Byte offset of an object's shape (a `u32`, see [`ObjObj::shape`]), in the header: every
+/// other kind has 0 there (`Header::shape`).
+pub const OBJ_SHAPE_OFFSET: usize =
+    std::mem::offset_of!(ObjObj, header) + std::mem::offset_of!(Header, shape);
 
 /// Shapes (see [`ObjObj::shape`]) below this have their entries' non-numbers recorded in
 /// [`ilusm_rt_shape_non_numbers`]; native code relies on no fact about a shape above it.
@@ -318,9 +320,6 @@ impl ObjMap {
 pub struct ObjObj {
     header: Header,
     view: NativeView<(Value, Value)>,
-    /// 0, or the number a compiler gave the key sequence of the object literal that made this
-    /// object (see [`ObjObj::shape`]); reset to 0 when a key is removed.
-    shape: Cell<u32>,
     map: UnsafeCell<ObjMap>,
 }
 
@@ -330,7 +329,6 @@ impl ObjObj {
         ObjObj {
             header: Header::new(Kind::Object),
             view: NativeView::of(&entries),
-            shape: Cell::new(0),
             map: UnsafeCell::new(ObjMap {
                 entries,
                 live: 0,
@@ -384,7 +382,7 @@ impl ObjObj {
                 },
             };
             m.entries[p].1 = v;
-            note_entry(self.shape.get(), p, v);
+            note_entry(self.header.shape.get(), p, v);
             true
         })
     }
@@ -397,7 +395,7 @@ impl ObjObj {
     /// also compact the entries) resets it to 0.
     #[inline]
     pub fn shape(&self) -> u32 {
-        self.shape.get()
+        self.header.shape.get()
     }
 
     /// Give a new, still empty object literal its shape, before its keys are set: then
@@ -405,7 +403,7 @@ impl ObjObj {
     /// (`ilusm_rt_shape_non_numbers`) as it goes. Then [`confirm_shape`](Self::confirm_shape).
     pub fn set_shape(&self, shape: u32) {
         debug_assert_eq!(self.len(), 0, "a shape is given before the keys");
-        self.shape.set(shape);
+        self.header.shape.set(shape);
     }
 
     /// After the keys of a shaped literal are set: `keys` is the number of key-value pairs the
@@ -414,7 +412,7 @@ impl ObjObj {
     /// bit too many only costs speed).
     pub fn confirm_shape(&self, keys: usize) {
         if !self.with(|m| m.entries.len() == keys && m.live == keys) {
-            self.shape.set(0);
+            self.header.shape.set(0);
         }
     }
 
@@ -448,7 +446,7 @@ impl ObjObj {
         let grown = self.with(|m| {
             if let Some(p) = m.find_value(key, ks.as_str()) {
                 m.entries[p].1 = v;
-                note_entry(self.shape.get(), p, v);
+                note_entry(self.header.shape.get(), p, v);
                 return 0;
             }
             let before = m.bytes();
@@ -456,7 +454,7 @@ impl ObjObj {
             m.live += 1;
             let pos = m.entries.len() - 1;
             // A literal's values (`set_shape`), or a key added past the shape's own.
-            note_entry(self.shape.get(), pos, v);
+            note_entry(self.header.shape.get(), pos, v);
             match &mut m.index {
                 Some(ix) => {
                     ix.insert(KeyRef(ks), pos);
@@ -481,7 +479,7 @@ impl ObjObj {
         let present = self.with(|m| match m.find(key) {
             Some(p) => {
                 m.entries[p].1 = v;
-                note_entry(self.shape.get(), p, v);
+                note_entry(self.header.shape.get(), p, v);
                 true
             }
             None => false,
@@ -500,7 +498,7 @@ impl ObjObj {
             if let Some(ix) = &mut m.index {
                 ix.remove(key);
             }
-            self.shape.set(0);
+            self.header.shape.set(0);
             m.entries[p] = (DELETED, Value::NIL);
             m.live -= 1;
             if m.entries.len() - m.live > m.live {
