@@ -15,8 +15,10 @@ pub static DEPTH: AtomicU64 = AtomicU64::new(0);
 pub static MAX_DEPTH: AtomicU64 = AtomicU64::new(10_000);
 /// The constants table of the module running (`Log::constants`).
 pub static CONSTANTS: AtomicPtr<u64> = AtomicPtr::new(std::ptr::null_mut());
-/// No object has a shape here: every bit stays clear.
-pub static SHAPE_NON_NUMBERS: [AtomicU64; 1] = [AtomicU64::new(0)];
+/// No object has a shape here: every bit stays clear. As long as the runtime's table, since
+/// native code indexes it by any shape the lowering numbered.
+pub static SHAPE_NON_NUMBERS: [AtomicU64; ilusm_runtime::heap::TRACKED_SHAPES] =
+    [const { AtomicU64::new(0) }; ilusm_runtime::heap::TRACKED_SHAPES];
 /// The depth counters are process-wide: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
