@@ -155,10 +155,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.enter(done);
     }
 
-    /// The number slots a loop `body` (instructions `from..` of a version, `known` their number
-    /// facts before each) may assume once checked on entry, if any (see the module docs): for
-    /// the shape it reads most such fields of, their positions. `targets`: the version's jump
-    /// targets.
+    /// The number slots a loop `body` may assume once checked on entry, if any (see the module
+    /// docs): for the shape it reads most such fields of, their positions. `known`: the number
+    /// facts before each of `body`'s instructions; `targets`: the version's jump targets.
     pub(crate) fn loop_number_slots(
         &self,
         body: &[(u32, Instr)],

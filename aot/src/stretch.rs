@@ -240,11 +240,6 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
             debug_assert_eq!(w.depths[i], Some(self.stack.len()), "pc {pc}");
             self.known = w.numbers[i].clone().unwrap_or_default();
-            // Values the lowering found to be numbers (`FnLower::number_values`).
-            let below = self.stack.len() - self.known.len();
-            for (known, v) in self.known.iter_mut().zip(&self.stack[below..]) {
-                *known |= self.number_values.contains(v);
-            }
             self.known_lists = w.lists[i].clone().unwrap_or_default();
             self.known_ints = w.ints[i].clone().unwrap_or_default();
             // The facts cover the top slots at most (fewer after popping below those tracked).
@@ -252,6 +247,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.known.len() <= self.stack.len().min(crate::numbers::TRACKED_SLOTS),
                 "pc {pc}"
             );
+            // Values the lowering found to be numbers (`FnLower::number_values`).
+            let below = self.stack.len() - self.known.len();
+            for (known, v) in self.known.iter_mut().zip(&self.stack[below..]) {
+                *known |= self.number_values.contains(v);
+            }
             self.pushes_operand = used_as_operand(w, i);
             if forks > 0 && !self.lean {
                 if let Some((local, value, shape)) = self.fork_point(ins) {

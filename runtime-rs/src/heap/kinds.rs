@@ -305,6 +305,13 @@ impl ObjMap {
             + self.index.as_ref().map_or(0, |ix| ix.capacity() * slot)
     }
 
+    /// Replace the value at position `p` of an object of shape `shape`, recording it for the
+    /// shape ([`note_entry`]): every replacement goes through here.
+    fn replace(&mut self, p: usize, v: Value, shape: u32) {
+        self.entries[p].1 = v;
+        note_entry(shape, p, v);
+    }
+
     /// Drop deleted entries (keeping order) and renumber the index.
     fn compact(&mut self) {
         self.entries.retain(|(k, _)| *k != DELETED);
@@ -381,8 +388,7 @@ impl ObjObj {
                     None => return false,
                 },
             };
-            m.entries[p].1 = v;
-            note_entry(self.header.shape.get(), p, v);
+            m.replace(p, v, self.shape());
             true
         })
     }
@@ -445,8 +451,7 @@ impl ObjObj {
         };
         let grown = self.with(|m| {
             if let Some(p) = m.find_value(key, ks.as_str()) {
-                m.entries[p].1 = v;
-                note_entry(self.header.shape.get(), p, v);
+                m.replace(p, v, self.shape());
                 return 0;
             }
             let before = m.bytes();
@@ -478,8 +483,7 @@ impl ObjObj {
     pub fn set_str(&self, key: &str, v: Value) {
         let present = self.with(|m| match m.find(key) {
             Some(p) => {
-                m.entries[p].1 = v;
-                note_entry(self.header.shape.get(), p, v);
+                m.replace(p, v, self.shape());
                 true
             }
             None => false,
