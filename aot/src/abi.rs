@@ -31,6 +31,7 @@ pub(crate) const LIST_ITEMS_OFFSET: i32 = ilusm_runtime::heap::LIST_ITEMS_OFFSET
 pub(crate) const LIST_LEN_OFFSET: i32 = ilusm_runtime::heap::LIST_LEN_OFFSET as i32;
 pub(crate) const OBJ_ENTRIES_OFFSET: i32 = ilusm_runtime::heap::OBJ_ENTRIES_OFFSET as i32;
 pub(crate) const OBJ_LEN_OFFSET: i32 = ilusm_runtime::heap::OBJ_LEN_OFFSET as i32;
+pub(crate) const LIST_ELEMENTS_OFFSET: i32 = ilusm_runtime::heap::LIST_ELEMENTS_OFFSET as i32;
 pub(crate) const OBJ_SHAPE_OFFSET: i32 = ilusm_runtime::heap::OBJ_SHAPE_OFFSET as i32;
 /// Bytes of one field-access site's inline cache (`abi::FieldCache`: key word, position).
 pub(crate) const FIELD_CACHE_SIZE: i64 =

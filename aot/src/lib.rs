@@ -16,7 +16,8 @@
 //!   base cases of recursive ones, are lowered in place of their direct calls (`inline.rs`);
 //!   object literals' key sequences are numbered as shapes (`shapes.rs`), and stretches of code,
 //!   and loops, get versions that know a local's shape (`stretch.rs`, `twins.rs`) or that fields
-//!   of a shape hold numbers (`field_numbers.rs`);
+//!   of a shape hold numbers (`field_numbers.rs`) or that a list's elements have a shape
+//!   (`list_elements.rs`);
 //!   each function's call-depth room and error block live in `lower_frame.rs`; calls of
 //!   function values in `lower_call.rs`; values deep in a long literal's operand stack are kept
 //!   in memory (`deep_stack.rs`); slow paths that rejoin hot code call the runtime through
@@ -54,6 +55,7 @@ mod field_numbers;
 mod inline;
 mod jit;
 mod link;
+mod list_elements;
 mod lower;
 mod lower_access;
 mod lower_call;

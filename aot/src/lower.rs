@@ -644,6 +644,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let v = self.pop();
                 self.set_local(l, v);
                 self.region.assigned(l);
+                // An element of a list with an element shape (`crate::list_elements`).
+                if let Some(&shape) = self.region.shaped_values.get(&v) {
+                    self.region.shaped.insert(l, shape);
+                    self.region.object_locals.insert(l);
+                }
             }
             Instr::GetGlobal(g) => self.get_global(g, pc),
             Instr::SetGlobal(g) => {

@@ -28,9 +28,9 @@ use cranelift_module::Module;
 use ilusm_bytecode::{Constant, Instr};
 
 use crate::abi::{
-    RtFn, FIELD_CACHE_SIZE, KIND_LIST, KIND_OBJECT, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET,
-    NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET, PAYLOAD_MASK, PTR,
-    TAG_HEAP,
+    RtFn, FIELD_CACHE_SIZE, KIND_LIST, KIND_OBJECT, LIST_ELEMENTS_OFFSET, LIST_ITEMS_OFFSET,
+    LIST_LEN_OFFSET, NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET,
+    PAYLOAD_MASK, PTR, TAG_HEAP,
 };
 use crate::lower::{trusted, FnLower, V};
 use crate::numbers::Int;
@@ -60,7 +60,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Continue in a new block when `a` is a heap reference, else go to `slow`; its address.
-    fn expect_heap(&mut self, a: Value, slow: Block) -> Value {
+    pub(crate) fn expect_heap(&mut self, a: Value, slow: Block) -> Value {
         let tag = self.b.ins().ushr_imm_u(a, 48);
         let is_heap = self.b.ins().icmp_imm_u(IntCC::Equal, tag, TAG_HEAP as i64);
         let heap_blk = self.b.create_block();
@@ -345,6 +345,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let index = (self.known_number(0), self.known_int(0));
                 let i = self.pop();
                 let a = self.pop();
+                // `index` (which raises where `index_opt` gives nil) of a list whose elements
+                // are known objects of a shape gives one, on the slow path too.
+                let shaped = self.region.elements.filter(|&(l, _)| {
+                    ins == Instr::Index && self.region.local_of.get(&a) == Some(&l)
+                });
                 let (slow, join) = self.slow_and_join(true);
                 let at = self.expect_element(a, i, list, index, slow);
                 let v = self.b.ins().load(V, trusted(), at, 0);
@@ -356,7 +361,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 };
                 self.enter(slow);
                 let r = self.finish_slow(join, f, &[a, i], pc, true);
-                self.stack.push(r.expect("a result"));
+                let r = r.expect("a result");
+                if let Some((_, shape)) = shaped {
+                    self.region.shaped_values.insert(r, shape);
+                }
+                self.stack.push(r);
             }
             Instr::SetIndex => {
                 let list = self.known_list(2);
@@ -365,8 +374,16 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
-                let at = self.expect_element(a, i, list, index, slow);
+                let addr = self.expect_list(a, list, slow);
+                let n = self.expect_list_position(addr, i, index, slow);
+                let at = self.element_addr(addr, n);
                 self.store_word(v, at, 0);
+                // The list's element shape says nothing any more (`crate::list_elements`); the
+                // runtime's `set_index` keeps it on the slow path.
+                let zero = self.b.ins().iconst(types::I16, 0);
+                self.b
+                    .ins()
+                    .store(trusted(), zero, addr, LIST_ELEMENTS_OFFSET);
                 self.b.ins().jump(join, &[]);
                 self.enter(slow);
                 self.finish_slow(join, RtFn::SetIndex, &[a, i, v], pc, false);

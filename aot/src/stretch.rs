@@ -62,6 +62,13 @@ pub(crate) struct Region {
     /// twin's start says so, after a check on entry (`crate::field_numbers`). Forgotten where
     /// shapes are, and at a store of a value that is not known to be a number.
     pub numbers: Option<NumberSlots>,
+    /// A list local whose elements are all objects of a shape: only a loop twin's start says
+    /// so, after a check on entry (`crate::list_elements`). Forgotten where shapes are (which
+    /// includes every store into a list: `set_index` does not keep object layouts).
+    pub elements: Option<(u16, u32)>,
+    /// Values known to be objects of a shape: elements read from `elements`' list. Forgotten
+    /// where shapes are.
+    pub shaped_values: HashMap<Value, u32>,
 }
 
 impl Region {
@@ -73,6 +80,9 @@ impl Region {
         self.entries.retain(|(x, _), _| *x != l);
         self.shaped.remove(&l);
         self.shaped_entries.remove(&l);
+        if self.elements.is_some_and(|(x, _)| x == l) {
+            self.elements = None;
+        }
     }
 
     /// Something may have added or removed keys of any object: what is known of where entries
@@ -83,6 +93,8 @@ impl Region {
         if drop_shapes {
             self.shaped.clear();
             self.numbers = None;
+            self.elements = None;
+            self.shaped_values.clear();
         }
     }
 }

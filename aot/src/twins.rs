@@ -1,6 +1,7 @@
 //! *Loop twins*: a second copy of a loop's blocks for when locals that the loop never assigns
-//! are known to hold a list, or an object of a known shape, from its start, and when fields of
-//! a shape it reads are known to hold numbers (`crate::field_numbers`).
+//! are known to hold a list, or an object of a known shape, from its start, when fields of
+//! a shape it reads are known to hold numbers (`crate::field_numbers`), and when a list's
+//! elements are known objects of a shape (`crate::list_elements`).
 //!
 //! A stretch's facts (`stretch.rs`) end at the next jump target, and a loop's head is one: so in
 //! nbody's pair loop, `bi`'s object was checked again on every iteration (its tag, kind and
@@ -10,19 +11,22 @@
 //! has such locals: the one it reads most fields of (if the loop only contains instructions that
 //! keep object layouts, `keeps_object_layouts`: no calls, no builtins but the inlined ones), and
 //! up to two it reads the length of or indexes; and the shape whose fields it reads most as
-//! numbers (`NumberSlots`, under the same condition, and when it stores only numbers into them).
+//! numbers (`NumberSlots`, under the same condition, and when it stores only numbers into them);
+//! and, under the first condition, the list whose elements it reads most fields of through a
+//! local (`loop_element_shape`).
 //! The stretch at a target is lowered once more into its twin, starting with those facts.
 //!
 //! A jump goes to a twin only where the jumping copy knows the facts (a shape is in
 //! `Region::shaped`, which an assignment, a call or a builtin clears; a list local is in
 //! `Region::list_locals`, which only an assignment clears; number slots are in `Region::numbers`,
-//! which a store of anything else clears too). Entering the loop from outside, at its head,
-//! checks them, once per entry, and takes the twin or the plain blocks. Inside the loop nothing
-//! is checked again: the plain blocks are where the facts did not hold on entry (or stopped
-//! holding), and they cannot start to hold there (the locals are not assigned, a kind never
-//! changes, an object's shape only ever goes to 0, a shape's record of non-numbers only
-//! grows). The plain blocks do not fork on shapes either (`stretch.rs`): they are the rare path,
-//! and compile time is the JIT's start-up.
+//! which a store of anything else clears too; an element fact is in `Region::elements`, which an
+//! assignment of its local, a call, a builtin or a `set_index` clears). Entering the loop from
+//! outside, at its head, checks them, once per entry, and takes the twin or the plain blocks.
+//! Inside the loop nothing is checked again: the plain blocks are where the facts did not hold on
+//! entry (or stopped holding), and they cannot start to hold there (the locals are not assigned,
+//! a kind never changes, an object's shape only ever goes to 0, a shape's record of non-numbers
+//! only grows, and a loop with an element fact writes no list). The plain blocks do not fork on
+//! shapes either (`stretch.rs`): they are the rare path, and compile time is the JIT's start-up.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -32,6 +36,7 @@ use ilusm_bytecode::Instr;
 
 use crate::abi::KIND_LIST;
 use crate::field_numbers::NumberSlots;
+use crate::list_elements::with_lost_bit;
 use crate::lower::{FnLower, V};
 use crate::stretch::Region;
 
@@ -46,6 +51,8 @@ pub(crate) struct Twin {
     /// Positions of a shape known to hold numbers in every object of it
     /// (`crate::field_numbers`).
     pub numbers: Option<NumberSlots>,
+    /// A list local whose elements are known objects of a shape (`crate::list_elements`).
+    pub elements: Option<(u16, u32)>,
     /// The pcs of the loop's head (the backward jump's target) and of that backward jump.
     pub head: u32,
     pub end: u32,
@@ -88,14 +95,19 @@ impl<M: Module> FnLower<'_, '_, M> {
             if body.iter().any(|(pc, _)| self.twins.contains_key(pc)) {
                 continue;
             }
-            let shaped = if body.iter().all(|&(_, ins)| self.keeps_object_layouts(ins)) {
-                self.twin_object_local(body)
+            let (shaped, elements) = if body.iter().all(|&(_, ins)| self.keeps_object_layouts(ins))
+            {
+                (self.twin_object_local(body), self.loop_element_shape(body))
             } else {
-                None
+                (None, None)
             };
             let lists = twin_list_locals(body, &self.list_params);
             let numbers = self.loop_number_slots(body, &known[head..=end], targets);
-            if shaped.is_none() && lists.iter().all(Option::is_none) && numbers.is_none() {
+            if shaped.is_none()
+                && lists.iter().all(Option::is_none)
+                && numbers.is_none()
+                && elements.is_none()
+            {
                 continue;
             }
             for (pc, _) in body {
@@ -112,6 +124,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                     shaped,
                     lists,
                     numbers,
+                    elements,
                     head,
                     end,
                 };
@@ -147,6 +160,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     fn knows(&self, tw: &Twin) -> bool {
         self.knows_shape(tw)
             && self.knows_numbers(tw)
+            && self.knows_elements(tw)
             && tw
                 .list_locals()
                 .all(|l| self.region.list_locals.contains(&l))
@@ -162,6 +176,11 @@ impl<M: Module> FnLower<'_, '_, M> {
     fn knows_numbers(&self, tw: &Twin) -> bool {
         tw.numbers
             .is_none_or(|n| self.region.numbers.is_some_and(|r| r.covers(&n)))
+    }
+
+    /// Whether this copy knows twin `tw`'s element fact (or it has none).
+    fn knows_elements(&self, tw: &Twin) -> bool {
+        tw.elements.is_none_or(|e| self.region.elements == Some(e))
     }
 
     /// The block a jump to target `t` goes to from the current copy: `t`'s twin where this copy
@@ -192,13 +211,32 @@ impl<M: Module> FnLower<'_, '_, M> {
             let v = self.get_local(l);
             self.expect_shaped_object(v, shape, other);
         }
-        for l in tw.list_locals() {
+        let numbers = tw.numbers.filter(|_| !self.knows_numbers(&tw));
+        // The element shape's lost bit is tested with number slots of the same shape.
+        let lost_with_numbers = |shape: u32| numbers.is_some_and(|n: NumberSlots| n.shape == shape);
+        let elements = tw.elements.filter(|_| !self.knows_elements(&tw));
+        if let Some((l, shape)) = elements {
+            let v = self.get_local(l);
+            let list = self.list_params.contains(&l) || self.region.list_locals.contains(&l);
+            self.expect_element_shape(v, shape, list, !lost_with_numbers(shape), other);
+        }
+        // A list with an element shape is a list: its local is not checked again.
+        for l in tw
+            .list_locals()
+            .filter(|&l| elements.is_none_or(|e| e.0 != l))
+        {
             if !self.region.list_locals.contains(&l) {
                 let v = self.get_local(l);
                 self.expect_kind(v, KIND_LIST, other);
             }
         }
-        if let Some(n) = tw.numbers.filter(|_| !self.knows_numbers(&tw)) {
+        if let Some(n) = numbers {
+            let n = match tw.elements {
+                Some((_, shape)) if shape == n.shape && !self.knows_elements(&tw) => {
+                    with_lost_bit(n)
+                }
+                _ => n,
+            };
             self.expect_number_slots(n, other);
         }
         self.b.ins().jump(tw.block, &args);
@@ -215,6 +253,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         }
         region.list_locals.extend(tw.list_locals());
         region.numbers = tw.numbers;
+        region.elements = tw.elements;
+        if let Some((l, _)) = tw.elements {
+            // An element shape is 0 in every other kind.
+            region.list_locals.insert(l);
+        }
         region
     }
 }

@@ -31,8 +31,8 @@ mod kinds;
 pub use buffer::BufObj;
 pub use kinds::{
     ilusm_rt_shape_non_numbers, CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET,
-    LIST_ITEMS_OFFSET, LIST_LEN_OFFSET, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET,
-    TRACKED_POSITIONS, TRACKED_SHAPES,
+    LIST_ELEMENTS_OFFSET, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET,
+    OBJ_SHAPE_OFFSET, SHAPE_LOST_BIT, TRACKED_POSITIONS, TRACKED_SHAPES,
 };
 
 /// What a heap object is. The discriminants are stable: native code may
@@ -56,6 +56,8 @@ pub struct Header {
     /// The collector's mark bit: set during a collection for objects
     /// reached from the roots, clear at all other times.
     pub(crate) marked: Cell<bool>,
+    /// A list's *element shape* ([`ListObj::element_shape`]); 0 in every other kind, always.
+    pub(crate) elements: Cell<u16>,
     /// An object's shape ([`ObjObj::shape`]); 0 in every other kind, always. Native code
     /// relies on that: a shape word equal to a shape (never 0) means an object of that shape,
     /// with no test of the kind byte.
@@ -67,6 +69,7 @@ impl Header {
         Header {
             kind,
             marked: Cell::new(false),
+            elements: Cell::new(0),
             shape: Cell::new(0),
         }
     }
@@ -561,18 +564,87 @@ mod tests {
         make(0, &[x, Value::NIL]);
         let o = make(902, &[x, Value::NIL, x, num]);
         assert_eq!(object(o).unwrap().shape(), 0, "a repeated key: no shape");
-        assert_eq!(bits(902), 1, "recorded on the way all the same");
+        assert_eq!(
+            bits(902),
+            1 | SHAPE_LOST_BIT,
+            "recorded on the way all the same, and the shape is lost"
+        );
         let o = make(903, &[x, num]);
         object(o).unwrap().remove("x");
         object(o).unwrap().set(x, Value::NIL);
-        assert_eq!(bits(903), 0, "a removed key ends the shape");
+        assert_eq!(bits(903), SHAPE_LOST_BIT, "a removed key ends the shape");
         let o = make(TRACKED_SHAPES as u32 + 5, &[x, num]);
         object(o).unwrap().set(x, Value::NIL);
         let pairs: Vec<Value> = (0..70)
             .flat_map(|i| [alloc_str(&format!("k{i}")), Value::NIL])
             .collect();
         make(904, &pairs);
-        assert_eq!(bits(904), u64::MAX, "positions past 63 are not recorded");
+        assert_eq!(
+            bits(904),
+            !SHAPE_LOST_BIT,
+            "positions past 62 are not recorded"
+        );
+    }
+
+    #[test]
+    fn every_writer_of_a_list_keeps_its_element_shape() {
+        use std::sync::atomic::Ordering;
+        let bits = |shape: usize| ilusm_rt_shape_non_numbers[shape].load(Ordering::Relaxed);
+        let x = alloc_str("x");
+        let shaped = |shape: u32| {
+            crate::containers::make_object_shaped(&[x, Value::from_f64(1.0)], shape).unwrap()
+        };
+        let (a, b, c) = (shaped(910), shaped(910), shaped(911));
+        let elements = |l: Value| list(l).unwrap().element_shape();
+        // SAFETY: as native code reads it: a u16 at a documented offset.
+        let word = |l: Value| unsafe { *((l.heap_addr() + LIST_ELEMENTS_OFFSET) as *const u16) };
+
+        let l = alloc_list(vec![a, b]);
+        assert_eq!((elements(l), word(l)), (910, 910), "a literal of one shape");
+        assert_eq!(elements(alloc_list(vec![a, c])), 0, "two shapes");
+        assert_eq!(elements(alloc_list(vec![a, x])), 0, "a string");
+        let odd = alloc_list(vec![x, a]);
+        assert_eq!(elements(odd), 0, "a string first");
+        assert_eq!(elements(alloc_list(vec![])), 0, "empty: nothing known");
+        let big = shaped(TRACKED_SHAPES as u32 + 1);
+        assert_eq!(elements(alloc_list(vec![big, big])), 0, "untracked shape");
+
+        list(l).unwrap().push(b);
+        assert_eq!(elements(l), 910, "a push of the same shape");
+        list(l).unwrap().set(1, c);
+        assert_eq!(elements(l), 0, "set of another shape");
+        list(l).unwrap().set(1, a);
+        assert_eq!(elements(l), 0, "0 stays while the list has elements");
+
+        let l = alloc_list(vec![]);
+        list(l).unwrap().push(c);
+        assert_eq!(elements(l), 911, "the first element sets it");
+        list(l).unwrap().push(Value::from_f64(2.0));
+        assert_eq!(elements(l), 0, "a number");
+        list(l).unwrap().pop();
+        list(l).unwrap().pop();
+        list(l).unwrap().push(a);
+        assert_eq!(elements(l), 910, "emptied, then a first element again");
+        list(l).unwrap().set(0, c);
+        assert_eq!(elements(l), 911, "set of the only element");
+
+        let m = alloc_list(vec![]);
+        list(m).unwrap().extend_from(list(l).unwrap());
+        assert_eq!(elements(m), 911, "extending an empty list");
+        list(m).unwrap().extend_from(list(m).unwrap());
+        assert_eq!(elements(m), 911, "extending by itself");
+        list(m)
+            .unwrap()
+            .extend_from(list(alloc_list(vec![])).unwrap());
+        assert_eq!(elements(m), 911, "extending by nothing");
+        list(m)
+            .unwrap()
+            .extend_from(list(alloc_list(vec![a])).unwrap());
+        assert_eq!(elements(m), 0, "extending by another shape");
+
+        assert_eq!(bits(910), 0);
+        object(b).unwrap().remove("x");
+        assert_eq!(bits(910), SHAPE_LOST_BIT, "an element lost the shape");
     }
 
     #[test]

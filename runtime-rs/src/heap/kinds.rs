@@ -72,11 +72,21 @@ pub const OBJ_SHAPE_OFFSET: usize =
 /// Shapes (see [`ObjObj::shape`]) below this have their entries' non-numbers recorded in
 /// [`ilusm_rt_shape_non_numbers`]; native code relies on no fact about a shape above it.
 pub const TRACKED_SHAPES: usize = 1024;
-/// Entry positions below this (the bits of a word) are recorded per shape.
-pub const TRACKED_POSITIONS: usize = 64;
+/// Entry positions below this (the bits of a word but the top one, [`SHAPE_LOST_BIT`]) are
+/// recorded per shape.
+pub const TRACKED_POSITIONS: usize = 63;
+/// The top bit of a shape's word in [`ilusm_rt_shape_non_numbers`]: set once an object of the
+/// shape lost it (its shape went to 0: a key was removed, or a literal repeated one). A list's
+/// element shape ([`ListObj::element_shape`]) says something only while it is clear.
+pub const SHAPE_LOST_BIT: u64 = 1 << 63;
+/// Byte offset of a list's element shape (a `u16`, see [`ListObj::element_shape`]), in the
+/// header.
+pub const LIST_ELEMENTS_OFFSET: usize =
+    std::mem::offset_of!(ListObj, header) + std::mem::offset_of!(Header, elements);
 
 /// For each shape `s` below [`TRACKED_SHAPES`]: bit `p` is set once an object of shape `s` has
-/// held, at entry position `p` (below [`TRACKED_POSITIONS`]), a value that is not a number.
+/// held, at entry position `p` (below [`TRACKED_POSITIONS`]), a value that is not a number;
+/// and the top bit, [`SHAPE_LOST_BIT`], once an object of shape `s` lost it.
 /// Bits are only ever set, so a clear bit says that every object of shape `s` there is, and
 /// was, holds a number at `p`: native code checks the bits once where a loop starts and then
 /// reads those fields as floats with no check of their own (`aot/src/field_numbers.rs`). Every
@@ -101,6 +111,29 @@ fn note_non_number(shape: usize, p: usize) {
     }
 }
 
+/// Record that an object of shape `shape` (not 0) lost it.
+#[cold]
+fn note_lost(shape: u32) {
+    if (shape as usize) < TRACKED_SHAPES {
+        ilusm_rt_shape_non_numbers[shape as usize].fetch_or(SHAPE_LOST_BIT, Ordering::Relaxed);
+    }
+}
+
+/// What a list records of an element `x` (see [`ListObj::element_shape`]): the shape of an
+/// object whose shape is tracked, else 0. No kind test: the shape word is 0 in the header of
+/// every other kind (`Header::shape`).
+#[inline]
+fn shape_as_element(x: Value) -> u16 {
+    let Some(p) = x.heap_ptr() else { return 0 };
+    // SAFETY: a heap value is the address of a live heap object, which starts with its header.
+    let shape = unsafe { (*(p as *const Header)).shape.get() };
+    if (shape as usize) < TRACKED_SHAPES {
+        shape as u16
+    } else {
+        0
+    }
+}
+
 /// A mutable, growable list.
 #[repr(C)]
 pub struct ListObj {
@@ -111,10 +144,39 @@ pub struct ListObj {
 
 impl ListObj {
     pub(super) fn new(items: Vec<Value>) -> ListObj {
+        let header = Header::new(Kind::List);
+        let first = items.first().map_or(0, |&x| shape_as_element(x));
+        if first != 0 && items.iter().all(|&x| shape_as_element(x) == first) {
+            header.elements.set(first);
+        }
         ListObj {
-            header: Header::new(Kind::List),
+            header,
             view: NativeView::of(&items),
             items: UnsafeCell::new(items),
+        }
+    }
+
+    /// The list's *element shape*: when it is not 0, every element is an object of that shape,
+    /// or was one when it was stored and has lost it since (which sets the shape's
+    /// [`SHAPE_LOST_BIT`]). Native code relies on it: where a loop starts, a list whose element
+    /// shape is S, with S's lost bit clear, gives objects of shape S at every index with no
+    /// check of their own, for as long as the loop stores into no list (`aot/src/twins.rs`).
+    /// Every writer of elements keeps it: this type's methods, which record the shape of what
+    /// they store (0 once the elements differ), and native code's inline stores, which set it
+    /// to 0. It says nothing about an empty list, so the first element sets it again.
+    pub fn element_shape(&self) -> u16 {
+        self.header.elements.get()
+    }
+
+    /// Record `x` as stored in the list; `alone`: it is now the only element.
+    #[inline]
+    fn note_element(&self, x: Value, alone: bool) {
+        let s = shape_as_element(x);
+        let elements = &self.header.elements;
+        if alone {
+            elements.set(s);
+        } else if elements.get() != s {
+            elements.set(0);
         }
     }
 
@@ -147,23 +209,31 @@ impl ListObj {
     /// Replace element `i`; `false` if out of range.
     #[inline]
     pub fn set(&self, i: usize, x: Value) -> bool {
-        self.with(|v| match v.get_mut(i) {
+        let alone = self.with(|v| match v.get_mut(i) {
             Some(slot) => {
                 *slot = x;
+                Some(v.len() == 1)
+            }
+            None => None,
+        });
+        match alone {
+            Some(alone) => {
+                self.note_element(x, alone);
                 true
             }
             None => false,
-        })
+        }
     }
 
     /// Append `x`; whether the buffer grew (and the growth was counted).
     #[inline]
     pub fn push(&self, x: Value) -> bool {
-        let grown = self.with(|v| {
+        let (grown, alone) = self.with(|v| {
             let cap = v.capacity();
             v.push(x);
-            v.capacity() - cap
+            (v.capacity() - cap, v.len() == 1)
         });
+        self.note_element(x, alone);
         if grown > 0 {
             gc::grew(grown * WORD);
         }
@@ -183,11 +253,18 @@ impl ListObj {
     /// Append a copy of `other`'s elements (`other` may be `self`).
     pub fn extend_from(&self, other: &ListObj) {
         let more = other.to_vec();
-        let grown = self.with(|v| {
-            let cap = v.capacity();
+        let (grown, was_empty) = self.with(|v| {
+            let (cap, was_empty) = (v.capacity(), v.is_empty());
             v.extend_from_slice(&more);
-            v.capacity() - cap
+            (v.capacity() - cap, was_empty)
         });
+        // `other`'s element shape says what its elements are (nothing when it is empty).
+        let theirs = other.element_shape();
+        if was_empty {
+            self.header.elements.set(theirs);
+        } else if !more.is_empty() && theirs != self.element_shape() {
+            self.header.elements.set(0);
+        }
         gc::grew(grown * WORD);
     }
 
@@ -418,7 +495,16 @@ impl ObjObj {
     /// bit too many only costs speed).
     pub fn confirm_shape(&self, keys: usize) {
         if !self.with(|m| m.entries.len() == keys && m.live == keys) {
-            self.header.shape.set(0);
+            self.lose_shape();
+        }
+    }
+
+    /// The object's shape goes to 0, for good; a shape it had is recorded as lost
+    /// ([`SHAPE_LOST_BIT`]): lists that held the object say it has that shape.
+    fn lose_shape(&self) {
+        let shape = self.header.shape.replace(0);
+        if shape != 0 {
+            note_lost(shape);
         }
     }
 
@@ -502,7 +588,7 @@ impl ObjObj {
             if let Some(ix) = &mut m.index {
                 ix.remove(key);
             }
-            self.header.shape.set(0);
+            self.lose_shape();
             m.entries[p] = (DELETED, Value::NIL);
             m.live -= 1;
             if m.entries.len() - m.live > m.live {
