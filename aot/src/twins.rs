@@ -88,11 +88,15 @@ impl<M: Module> FnLower<'_, '_, M> {
                 _ => None,
             })
             .collect();
-        // Innermost first; a target gets at most one twin.
+        // Innermost first; a target gets at most one twin: an outer loop's twin has the targets
+        // of its own stretches, and jumps into an inner loop's twin where it knows the inner
+        // twin's facts (nbody's `bi = bodies[i]`, with the element fact of the outer loop, enters
+        // the pair loop's twin with nothing to check). A loop whose head has a twin (of another
+        // loop with that head) gets none.
         loops.sort_by_key(|&(head, end)| (end - head, head));
         for (head, end) in loops {
             let body = &instrs[head..=end];
-            if body.iter().any(|(pc, _)| self.twins.contains_key(pc)) {
+            if self.twins.contains_key(&instrs[head].0) {
                 continue;
             }
             let (shaped, elements) = if body.iter().all(|&(_, ins)| self.keeps_object_layouts(ins))
@@ -111,7 +115,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 continue;
             }
             for (pc, _) in body {
-                let Some(&blk) = targets.get(pc) else {
+                let Some(&blk) = targets.get(pc).filter(|_| !self.twins.contains_key(pc)) else {
                     continue;
                 };
                 let block = self.b.create_block();

@@ -31,8 +31,8 @@ mod kinds;
 pub use buffer::BufObj;
 pub use kinds::{
     ilusm_rt_shape_non_numbers, CellObj, ClosureObj, ListObj, ObjObj, CELL_VALUE_OFFSET,
-    LIST_ELEMENTS_OFFSET, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET,
-    OBJ_SHAPE_OFFSET, SHAPE_LOST_BIT, TRACKED_POSITIONS, TRACKED_SHAPES,
+    EMPTY_ELEMENTS, LIST_ELEMENTS_OFFSET, LIST_ITEMS_OFFSET, LIST_LEN_OFFSET, OBJ_ENTRIES_OFFSET,
+    OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET, SHAPE_LOST_BIT, TRACKED_POSITIONS, TRACKED_SHAPES,
 };
 
 /// What a heap object is. The discriminants are stable: native code may
@@ -605,7 +605,11 @@ mod tests {
         assert_eq!(elements(alloc_list(vec![a, x])), 0, "a string");
         let odd = alloc_list(vec![x, a]);
         assert_eq!(elements(odd), 0, "a string first");
-        assert_eq!(elements(alloc_list(vec![])), 0, "empty: nothing known");
+        assert_eq!(
+            elements(alloc_list(vec![])),
+            EMPTY_ELEMENTS,
+            "empty: any shape fits"
+        );
         let big = shaped(TRACKED_SHAPES as u32 + 1);
         assert_eq!(elements(alloc_list(vec![big, big])), 0, "untracked shape");
 
@@ -623,10 +627,11 @@ mod tests {
         assert_eq!(elements(l), 0, "a number");
         list(l).unwrap().pop();
         list(l).unwrap().pop();
-        list(l).unwrap().push(a);
-        assert_eq!(elements(l), 910, "emptied, then a first element again");
+        assert_eq!(elements(l), EMPTY_ELEMENTS, "emptied by pop");
+        list(l).unwrap().push(c);
+        assert_eq!(elements(l), 911, "emptied, then a first element again");
         list(l).unwrap().set(0, c);
-        assert_eq!(elements(l), 911, "set of the only element");
+        assert_eq!(elements(l), 911, "set of the same shape");
 
         let m = alloc_list(vec![]);
         list(m).unwrap().extend_from(list(l).unwrap());
@@ -641,6 +646,12 @@ mod tests {
             .unwrap()
             .extend_from(list(alloc_list(vec![a])).unwrap());
         assert_eq!(elements(m), 0, "extending by another shape");
+        list(l).unwrap().set(0, a);
+        assert_eq!(
+            elements(l),
+            0,
+            "set of another shape, even of the only element"
+        );
 
         assert_eq!(bits(910), 0);
         object(b).unwrap().remove("x");

@@ -79,6 +79,9 @@ pub const TRACKED_POSITIONS: usize = 63;
 /// shape lost it (its shape went to 0: a key was removed, or a literal repeated one). A list's
 /// element shape ([`ListObj::element_shape`]) says something only while it is clear.
 pub const SHAPE_LOST_BIT: u64 = 1 << 63;
+/// The element shape of an empty list ([`ListObj::element_shape`]): any shape fits. Not a
+/// shape native code compares with (those are below [`TRACKED_SHAPES`]).
+pub const EMPTY_ELEMENTS: u16 = u16::MAX;
 /// Byte offset of a list's element shape (a `u16`, see [`ListObj::element_shape`]), in the
 /// header.
 pub const LIST_ELEMENTS_OFFSET: usize =
@@ -120,18 +123,37 @@ fn note_lost(shape: u32) {
 }
 
 /// What a list records of an element `x` (see [`ListObj::element_shape`]): the shape of an
-/// object whose shape is tracked, else 0. No kind test: the shape word is 0 in the header of
-/// every other kind (`Header::shape`).
+/// object whose shape is tracked, else 0.
 #[inline]
 fn shape_as_element(x: Value) -> u16 {
-    let Some(p) = x.heap_ptr() else { return 0 };
-    // SAFETY: a heap value is the address of a live heap object, which starts with its header.
-    let shape = unsafe { (*(p as *const Header)).shape.get() };
+    let shape = shape_word(x);
     if (shape as usize) < TRACKED_SHAPES {
         shape as u16
     } else {
         0
     }
+}
+
+/// The element shape of a list of `items` (not empty): the shape they all have, else 0. Out of
+/// line, so that making a list of anything else stays short.
+#[cold]
+#[inline(never)]
+fn shared_shape(items: &[Value]) -> u16 {
+    let first = shape_as_element(items[0]);
+    if items.iter().all(|&x| shape_as_element(x) == first) {
+        first
+    } else {
+        0
+    }
+}
+
+/// The shape of `x` if it is an object, else 0. No kind test: the shape word is 0 in the header
+/// of every other kind (`Header::shape`).
+#[inline]
+fn shape_word(x: Value) -> u32 {
+    let Some(p) = x.heap_ptr() else { return 0 };
+    // SAFETY: a heap value is the address of a live heap object, which starts with its header.
+    unsafe { (*(p as *const Header)).shape.get() }
 }
 
 /// A mutable, growable list.
@@ -145,9 +167,11 @@ pub struct ListObj {
 impl ListObj {
     pub(super) fn new(items: Vec<Value>) -> ListObj {
         let header = Header::new(Kind::List);
-        let first = items.first().map_or(0, |&x| shape_as_element(x));
-        if first != 0 && items.iter().all(|&x| shape_as_element(x) == first) {
-            header.elements.set(first);
+        // One test for a list whose first element is not a shaped object (most lists).
+        if items.is_empty() {
+            header.elements.set(EMPTY_ELEMENTS);
+        } else if shape_word(items[0]) != 0 {
+            header.elements.set(shared_shape(&items));
         }
         ListObj {
             header,
@@ -163,20 +187,32 @@ impl ListObj {
     /// check of their own, for as long as the loop stores into no list (`aot/src/twins.rs`).
     /// Every writer of elements keeps it: this type's methods, which record the shape of what
     /// they store (0 once the elements differ), and native code's inline stores, which set it
-    /// to 0. It says nothing about an empty list, so the first element sets it again.
+    /// to 0. An empty list (made so, or emptied by `pop`) has [`EMPTY_ELEMENTS`]: its first
+    /// element sets it.
     pub fn element_shape(&self) -> u16 {
         self.header.elements.get()
     }
 
-    /// Record `x` as stored in the list; `alone`: it is now the only element.
+    /// Record `x` as stored in the list. A list whose elements differ already (0, the usual
+    /// case for lists of anything but objects) costs a load and a branch: `psh` is a hot path.
     #[inline]
-    fn note_element(&self, x: Value, alone: bool) {
+    fn note_element(&self, x: Value) {
+        let known = self.header.elements.get();
+        if known != 0 {
+            self.note_shaped_element(known, x);
+        }
+    }
+
+    /// [`note_element`](Self::note_element) where the element shape is `known` (not 0): out
+    /// of line, so that `psh` onto other lists keeps its registers.
+    #[cold]
+    #[inline(never)]
+    fn note_shaped_element(&self, known: u16, x: Value) {
         let s = shape_as_element(x);
-        let elements = &self.header.elements;
-        if alone {
-            elements.set(s);
-        } else if elements.get() != s {
-            elements.set(0);
+        if known == EMPTY_ELEMENTS {
+            self.header.elements.set(s);
+        } else if known != s {
+            self.header.elements.set(0);
         }
     }
 
@@ -209,31 +245,28 @@ impl ListObj {
     /// Replace element `i`; `false` if out of range.
     #[inline]
     pub fn set(&self, i: usize, x: Value) -> bool {
-        let alone = self.with(|v| match v.get_mut(i) {
+        let stored = self.with(|v| match v.get_mut(i) {
             Some(slot) => {
                 *slot = x;
-                Some(v.len() == 1)
-            }
-            None => None,
-        });
-        match alone {
-            Some(alone) => {
-                self.note_element(x, alone);
                 true
             }
             None => false,
+        });
+        if stored {
+            self.note_element(x);
         }
+        stored
     }
 
     /// Append `x`; whether the buffer grew (and the growth was counted).
     #[inline]
     pub fn push(&self, x: Value) -> bool {
-        let (grown, alone) = self.with(|v| {
+        let grown = self.with(|v| {
             let cap = v.capacity();
             v.push(x);
-            (v.capacity() - cap, v.len() == 1)
+            v.capacity() - cap
         });
-        self.note_element(x, alone);
+        self.note_element(x);
         if grown > 0 {
             gc::grew(grown * WORD);
         }
@@ -242,7 +275,11 @@ impl ListObj {
 
     #[inline]
     pub fn pop(&self) -> Option<Value> {
-        self.with(|v| v.pop())
+        let (x, empty) = self.with(|v| (v.pop(), v.is_empty()));
+        if empty {
+            self.header.elements.set(EMPTY_ELEMENTS);
+        }
+        x
     }
 
     /// A copy of the elements.
