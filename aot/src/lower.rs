@@ -664,9 +664,9 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::JumpIf(t) | Instr::JumpIfNot(t) => {
                 let c = self.pop();
                 let truth = self.truthy_top(c);
-                let args = self.block_args();
                 let fall = self.b.create_block();
                 let target = self.target_block(targets, t);
+                let args = self.jump_args(target);
                 if matches!(ins, Instr::JumpIf(_)) {
                     self.b.ins().brif(truth, target, &args, fall, &[]);
                 } else {

@@ -265,7 +265,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         let entries = match self.region.shaped_entries.get(local) {
             Some(&e) => e,
             None => {
-                let (local, addr) = (*local, self.heap_addr(a));
+                let local = *local;
+                let addr = match self.region.addrs.get(&local) {
+                    Some(&addr) => addr,
+                    None => self.heap_addr(a),
+                };
                 let e = self.b.ins().load(PTR, trusted(), addr, OBJ_ENTRIES_OFFSET);
                 self.region.shaped_entries.insert(local, e);
                 e

@@ -410,7 +410,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fast_blk = self.b.create_block();
         let slow_blk = self.b.create_block();
         let fall = self.b.create_block();
-        let args = self.block_args();
+        let args = self.jump_args(target);
         let Some(cond) = cond else {
             let fa = self.as_f64(a);
             let fb = self.as_f64(b);

@@ -69,6 +69,9 @@ pub(crate) struct Region {
     /// Values known to be objects of a shape: elements read from `elements`' list. Forgotten
     /// where shapes are.
     pub shaped_values: HashMap<Value, u32>,
+    /// For a local a loop twin knows the shape of: its object's address, the twin block's
+    /// parameter (`twins.rs`, `jump_args`). Forgotten only when the local is assigned.
+    pub addrs: HashMap<u16, Value>,
 }
 
 impl Region {
@@ -80,6 +83,7 @@ impl Region {
         self.entries.retain(|(x, _), _| *x != l);
         self.shaped.remove(&l);
         self.shaped_entries.remove(&l);
+        self.addrs.remove(&l);
         if self.elements.is_some_and(|(x, _)| x == l) {
             self.elements = None;
         }
@@ -222,8 +226,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             if let Some(tw) = twin {
                 // The same stretch again in the target's twin (`twins.rs`).
                 self.b.switch_to_block(tw.block);
-                self.stack = self.b.block_params(tw.block).to_vec();
-                self.region = Self::twin_region(&tw);
+                (self.stack, self.region) = self.twin_start(&tw);
                 let end = self.lower_stretch(&walk, from, true, MAX_FORKS);
                 debug_assert_eq!(end, i, "a twin's stretch ends where its original's does");
             }

@@ -30,11 +30,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use cranelift_codegen::ir::{Block, InstBuilder};
+use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, Value};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
-use crate::abi::KIND_LIST;
+use crate::abi::{KIND_LIST, PTR};
 use crate::field_numbers::NumberSlots;
 use crate::list_elements::with_lost_bit;
 use crate::lower::{FnLower, V};
@@ -122,6 +122,10 @@ impl<M: Module> FnLower<'_, '_, M> {
                 for _ in 0..self.b.func.dfg.num_block_params(blk) {
                     self.b.append_block_param(block, V);
                 }
+                if shaped.is_some() {
+                    // The shaped local's address (`jump_args`).
+                    self.b.append_block_param(block, PTR);
+                }
                 let (head, end) = (instrs[head].0, instrs[end].0);
                 let twin = Twin {
                     block,
@@ -200,8 +204,8 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// through to `t`). Entering a loop with twins at its head, check the facts this copy does
     /// not know, and take the twin where they hold (see the module docs).
     pub(crate) fn jump_to(&mut self, targets: &HashMap<u32, Block>, t: u32, from: u32) {
-        let args = self.block_args();
         let blk = self.target_block(targets, t);
+        let args = self.jump_args(blk);
         // Only a jump into the loop's head from outside it, by a copy that does not know the
         // twin's facts (else `blk` is the twin already), checks anything.
         let entering = |tw: &Twin| t == tw.head && !(tw.head..=tw.end).contains(&from);
@@ -243,17 +247,46 @@ impl<M: Module> FnLower<'_, '_, M> {
             };
             self.expect_number_slots(n, other);
         }
-        self.b.ins().jump(tw.block, &args);
+        let into = self.jump_args(tw.block);
+        self.b.ins().jump(tw.block, &into);
         self.enter(other);
         self.b.ins().jump(blk, &args);
     }
 
-    /// The region a twin's copy of its stretch starts with.
-    pub(crate) fn twin_region(tw: &Twin) -> Region {
+    /// The arguments of a jump to `target` from the current copy: the stack, and where `target`
+    /// is a twin's block that knows a local's shape, that local's object's address (the jumping
+    /// copy knows the shape too). A parameter, so that a loop entered from more than one place
+    /// (nbody's pair loop, from both copies of the loop around it) has the address outside it,
+    /// rather than the local's word, which it untagged again on every iteration.
+    pub(crate) fn jump_args(&mut self, target: Block) -> Vec<BlockArg> {
+        let mut args = self.block_args();
+        let shaped = self
+            .twins
+            .values()
+            .find(|tw| tw.block == target)
+            .and_then(|tw| tw.shaped);
+        if let Some((l, _)) = shaped {
+            let addr = match self.region.addrs.get(&l) {
+                Some(&addr) => addr,
+                None => {
+                    let v = self.get_local(l);
+                    self.heap_addr(v)
+                }
+            };
+            args.push(BlockArg::Value(addr));
+        }
+        args
+    }
+
+    /// The stack and the region a twin's copy of its stretch starts with, in its block.
+    pub(crate) fn twin_start(&self, tw: &Twin) -> (Vec<Value>, Region) {
+        let mut stack = self.b.block_params(tw.block).to_vec();
         let mut region = Region::default();
         if let Some((l, shape)) = tw.shaped {
             region.shaped.insert(l, shape);
             region.object_locals.insert(l);
+            let addr = stack.pop().expect("a shaped twin's block has the address");
+            region.addrs.insert(l, addr);
         }
         region.list_locals.extend(tw.list_locals());
         region.numbers = tw.numbers;
@@ -262,7 +295,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             // An element shape is 0 in every other kind.
             region.list_locals.insert(l);
         }
-        region
+        (stack, region)
     }
 }
 
