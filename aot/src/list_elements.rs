@@ -8,9 +8,10 @@
 //! when it is not 0, every element is an object of that shape, or was one when it was stored
 //! and has lost it since, which sets the shape's lost bit in `ilusm_rt_shape_non_numbers`
 //! (`heap::SHAPE_LOST_BIT`; an object's shape only ever goes to 0). The list's methods record
-//! the shape of what they store (0 once the elements differ), and the inline `set_index` here
-//! sets it to 0 (`lower_access.rs`). In every other kind the word is 0, so an element shape
-//! that is not 0 also says the value is a list.
+//! the shape of what they store (0 once the elements differ; an empty list has
+//! `heap::EMPTY_ELEMENTS`, which no check compares with), and the inline `set_index` here sets
+//! it to 0 (`lower_access.rs`). In every other kind the word is 0, so an element shape that is
+//! a shape also says the value is a list.
 //!
 //! A loop twin (`twins.rs`) may carry an element fact: a list local and a shape. The loop gets
 //! one when all its instructions keep object layouts (`keeps_object_layouts`: no calls, no

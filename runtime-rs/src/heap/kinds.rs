@@ -184,7 +184,8 @@ impl ListObj {
     /// or was one when it was stored and has lost it since (which sets the shape's
     /// [`SHAPE_LOST_BIT`]). Native code relies on it: where a loop starts, a list whose element
     /// shape is S, with S's lost bit clear, gives objects of shape S at every index with no
-    /// check of their own, for as long as the loop stores into no list (`aot/src/twins.rs`).
+    /// check of their own, for as long as the loop stores into no list
+    /// (`aot/src/list_elements.rs`).
     /// Every writer of elements keeps it: this type's methods, which record the shape of what
     /// they store (0 once the elements differ), and native code's inline stores, which set it
     /// to 0. An empty list (made so, or emptied by `pop`) has [`EMPTY_ELEMENTS`]: its first
