@@ -23,7 +23,7 @@
 //! the slow path too: on a list it returns an element or raises), and the local it is assigned
 //! to is known shaped, as if a fork had checked it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, InstBuilder, Value};
@@ -55,23 +55,10 @@ impl<M: Module> FnLower<'_, '_, M> {
                 }
             }
         }
-        let mut reads: BTreeMap<(u16, u32), usize> = BTreeMap::new();
-        for pair in body.windows(2) {
-            if let [(_, Instr::GetLocal(e)), (_, Instr::GetField(k))] = *pair {
-                let (Some(&l), Some((shape, _))) = (list_of.get(&e), self.shape_guess(k)) else {
-                    continue;
-                };
-                if (shape as usize) < TRACKED_SHAPES {
-                    *reads.entry((l, shape)).or_default() += 1;
-                }
-            }
-        }
-        // `max_by_key` keeps the last maximum: iterate from the highest key down.
-        reads
-            .into_iter()
-            .rev()
-            .max_by_key(|&(_, n)| n)
-            .map(|(key, _)| key)
+        self.most_read_shape(body, |e, shape| {
+            let tracked = (shape as usize) < TRACKED_SHAPES;
+            list_of.get(&e).copied().filter(|_| tracked)
+        })
     }
 
     /// Continue in a new block when `v` (`list`: a known list) is a list whose element shape is

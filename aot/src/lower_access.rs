@@ -142,7 +142,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// Continue in a new block when `a` is a list and `i` a position in it, else go to `slow`;
-    /// the address of that element. `list`: `a` is a known list; `index`: `i` is a known number,
+    /// the list's address and that element's. `list`: `a` is a known list; `index`: `i` is a known number,
     /// and what is known about its value.
     fn expect_element(
         &mut self,
@@ -151,10 +151,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         list: bool,
         index: (bool, Int),
         slow: Block,
-    ) -> Value {
+    ) -> (Value, Value) {
         let addr = self.expect_list(a, list, slow);
         let n = self.expect_list_position(addr, i, index, slow);
-        self.element_addr(addr, n)
+        (addr, self.element_addr(addr, n))
     }
 
     /// The address of element `n` of the list at `addr`.
@@ -355,7 +355,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                     ins == Instr::Index && self.region.local_of.get(&a) == Some(&l)
                 });
                 let (slow, join) = self.slow_and_join(true);
-                let at = self.expect_element(a, i, list, index, slow);
+                let (_, at) = self.expect_element(a, i, list, index, slow);
                 let v = self.b.ins().load(V, trusted(), at, 0);
                 self.b.ins().jump(join, &[BlockArg::Value(v)]);
                 let f = if ins == Instr::Index {
@@ -378,9 +378,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 let i = self.pop();
                 let a = self.pop();
                 let (slow, join) = self.slow_and_join(false);
-                let addr = self.expect_list(a, list, slow);
-                let n = self.expect_list_position(addr, i, index, slow);
-                let at = self.element_addr(addr, n);
+                let (addr, at) = self.expect_element(a, i, list, index, slow);
                 self.store_word(v, at, 0);
                 // The list's element shape says nothing any more (`crate::list_elements`); the
                 // runtime's `set_index` keeps it on the slow path.

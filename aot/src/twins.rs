@@ -142,17 +142,29 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// The local a loop `body` reads fields of most often (`get_local l; get_field k` with a
-    /// shape guess for `k`), among those it never assigns, and the shape. Ties go to the lower
-    /// local and shape, so that the code does not depend on a hash order.
+    /// shape guess for `k`), among those it never assigns, and the shape.
     fn twin_object_local(&self, body: &[(u32, Instr)]) -> Option<(u16, u32)> {
         let assigned = assigned_locals(body);
+        self.most_read_shape(body, |l, _| (!assigned.contains(&l)).then_some(l))
+    }
+
+    /// Count a loop `body`'s field reads through a local (`get_local l; get_field k` with a
+    /// shape guess `shape` for `k`) per `(fact(l, shape), shape)`, skipping reads where `fact`
+    /// gives `None`; the most counted, ties going to the lower local and shape, so that the code
+    /// does not depend on a hash order.
+    pub(crate) fn most_read_shape(
+        &self,
+        body: &[(u32, Instr)],
+        fact: impl Fn(u16, u32) -> Option<u16>,
+    ) -> Option<(u16, u32)> {
         let mut reads: BTreeMap<(u16, u32), usize> = BTreeMap::new();
         for pair in body.windows(2) {
             if let [(_, Instr::GetLocal(l)), (_, Instr::GetField(k))] = *pair {
-                if let Some((shape, _)) = self.shape_guess(k) {
-                    if !assigned.contains(&l) {
-                        *reads.entry((l, shape)).or_default() += 1;
-                    }
+                let Some((shape, _)) = self.shape_guess(k) else {
+                    continue;
+                };
+                if let Some(f) = fact(l, shape) {
+                    *reads.entry((f, shape)).or_default() += 1;
                 }
             }
         }
@@ -220,13 +232,14 @@ impl<M: Module> FnLower<'_, '_, M> {
             self.expect_shaped_object(v, shape, other);
         }
         let numbers = tw.numbers.filter(|_| !self.knows_numbers(&tw));
-        // The element shape's lost bit is tested with number slots of the same shape.
-        let lost_with_numbers = |shape: u32| numbers.is_some_and(|n: NumberSlots| n.shape == shape);
         let elements = tw.elements.filter(|_| !self.knows_elements(&tw));
+        // Both checked here for one shape: its lost bit is tested with the number slots.
+        let lost_with_numbers =
+            matches!((numbers, elements), (Some(n), Some((_, s))) if n.shape == s);
         if let Some((l, shape)) = elements {
             let v = self.get_local(l);
             let list = self.list_params.contains(&l) || self.region.list_locals.contains(&l);
-            self.expect_element_shape(v, shape, list, !lost_with_numbers(shape), other);
+            self.expect_element_shape(v, shape, list, !lost_with_numbers, other);
         }
         // A list with an element shape is a list: its local is not checked again.
         for l in tw
@@ -239,11 +252,10 @@ impl<M: Module> FnLower<'_, '_, M> {
             }
         }
         if let Some(n) = numbers {
-            let n = match tw.elements {
-                Some((_, shape)) if shape == n.shape && !self.knows_elements(&tw) => {
-                    with_lost_bit(n)
-                }
-                _ => n,
+            let n = if lost_with_numbers {
+                with_lost_bit(n)
+            } else {
+                n
             };
             self.expect_number_slots(n, other);
         }

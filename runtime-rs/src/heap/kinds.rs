@@ -583,7 +583,7 @@ impl ObjObj {
             m.live += 1;
             let pos = m.entries.len() - 1;
             // A literal's values (`set_shape`), or a key added past the shape's own.
-            note_entry(self.header.shape.get(), pos, v);
+            note_entry(self.shape(), pos, v);
             match &mut m.index {
                 Some(ix) => {
                     ix.insert(KeyRef(ks), pos);
