@@ -392,6 +392,9 @@ impl<M: Module> FnLower<'_, '_, M> {
         let (caller_room, caller_unrolling) = (self.frame_room, self.unrolling);
         // The caller's list parameters are its locals, not the callee's.
         let caller_lists = std::mem::take(&mut self.list_params);
+        // The body's integer shadows are its own, like its locals (and its pcs).
+        let caller_shadows = std::mem::take(&mut self.shadows);
+        self.declare_shadows(body, num_locals(f), f.arity);
         if unroll {
             // The callee's frame is one deeper: its calls pass its room on.
             let room = self.room();
@@ -402,6 +405,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.frame_room = caller_room;
         self.unrolling = caller_unrolling;
         self.list_params = caller_lists;
+        self.shadows = caller_shadows;
         let callee_err = std::mem::replace(&mut self.err_block, caller_err);
         self.return_to = caller_ret;
         self.region = caller_region;

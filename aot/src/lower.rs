@@ -28,6 +28,7 @@ use ilusm_bytecode::{Function as BcFunction, Instr, Module as BcModule};
 
 use crate::abi::{self, RtFn, RuntimeDecls, NIL, PTR, TAG_BUILTIN, TAG_FUNC, UNASSIGNED};
 use crate::inline::{num_locals, Callees};
+use crate::lower_ints::Shadows;
 use crate::lower_module::direct_symbol;
 use crate::number_entry::NumberEntries;
 use crate::numbers::Int;
@@ -200,6 +201,8 @@ pub(crate) struct FnLower<'a, 'm, M: Module> {
     /// know of: field reads a loop twin's number slots cover (`crate::field_numbers`). An SSA
     /// value never changes, so this holds wherever the value is used.
     pub number_values: HashSet<Value>,
+    /// The integer shadows of the body being lowered (`lower_ints.rs`).
+    pub shadows: Shadows,
 }
 
 impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
@@ -256,6 +259,7 @@ impl<'a, 'm, M: Module> FnLower<'a, 'm, M> {
             slow_result: None,
             float_vars: HashSet::new(),
             number_values: HashSet::new(),
+            shadows: Shadows::default(),
         }
     }
 
@@ -491,6 +495,7 @@ impl<M: Module> FnLower<'_, '_, M> {
             entry_numbers,
         );
         self.locals = self.new_locals(&floats, &params);
+        self.declare_shadows(instrs, num_locals, f.arity);
         let uses_globals = self
             .callees
             .with_inlined(instrs)
@@ -596,7 +601,11 @@ impl<M: Module> FnLower<'_, '_, M> {
         match ins {
             Instr::Push(k) => {
                 let v = match &self.bc.constants[k as usize] {
-                    ilusm_bytecode::Constant::Num(n) => self.iconst(abi::number_bits(*n)),
+                    ilusm_bytecode::Constant::Num(n) => {
+                        let v = self.iconst(abi::number_bits(*n));
+                        self.note_constant(v, *n);
+                        v
+                    }
                     ilusm_bytecode::Constant::Str(_) => self.string_constant(k),
                 };
                 self.stack.push(v);
@@ -637,11 +646,13 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Not => self.not(),
             Instr::GetLocal(l) => {
                 let v = self.get_local(l);
+                self.read_shadow(l, v, pc);
                 self.region.local_of.insert(v, l);
                 self.stack.push(v);
             }
             Instr::SetLocal(l) => {
                 let v = self.pop();
+                self.write_shadow(l, v, pc);
                 self.set_local(l, v);
                 self.region.assigned(l);
                 // An element of a list with an element shape (`crate::list_elements`).

@@ -32,6 +32,7 @@ use crate::abi::{
     LIST_LEN_OFFSET, NUMBER_LIMIT, OBJ_ENTRIES_OFFSET, OBJ_LEN_OFFSET, OBJ_SHAPE_OFFSET,
     PAYLOAD_MASK, PTR, TAG_HEAP,
 };
+use crate::int_locals::IntClass;
 use crate::lower::{trusted, FnLower, V};
 use crate::numbers::Int;
 
@@ -84,16 +85,20 @@ impl<M: Module> FnLower<'_, '_, M> {
     /// The address of the list `a`, going to `slow` if it is not one; `known`: it is a known list
     /// (`crate::numbers`), so nothing is checked (nor for a local a loop twin knows to hold one).
     fn expect_list(&mut self, a: Value, known: bool, slow: Block) -> Value {
-        let r = &self.region;
-        let list_local = r
-            .local_of
-            .get(&a)
-            .is_some_and(|l| r.list_locals.contains(l));
-        if known || list_local {
+        if self.list_unchecked(a, known) {
             self.heap_addr(a)
         } else {
             self.expect_kind(a, KIND_LIST, slow)
         }
+    }
+
+    /// Whether [`Self::expect_list`] checks nothing for `a`.
+    fn list_unchecked(&self, a: Value, known: bool) -> bool {
+        let r = &self.region;
+        known
+            || r.local_of
+                .get(&a)
+                .is_some_and(|l| r.list_locals.contains(l))
     }
 
     /// Continue in a new block when `i` is a number holding an integer below the length of the
@@ -111,6 +116,16 @@ impl<M: Module> FnLower<'_, '_, M> {
                 .ins()
                 .icmp_imm_u(IntCC::UnsignedLessThan, i, NUMBER_LIMIT as i64)
         });
+        // A known number with an integer (`lower_ints.rs`) is a position as it is: where it
+        // differs from the number, both are at least 2^53, out of range.
+        if let Some(n) = self.int_position(i).filter(|_| known.0) {
+            let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
+            let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, n, len);
+            let hit = self.b.create_block();
+            self.b.ins().brif(in_range, hit, &[], slow, &[]);
+            self.enter(hit);
+            return n;
+        }
         let f = self.as_f64(i);
         // Converted with saturation: NaN gives 0, +-inf and numbers beyond the i64 range give
         // its extremes, which are out of range (below, unsigned). -0 is position 0, as in the
@@ -396,6 +411,7 @@ impl<M: Module> FnLower<'_, '_, M> {
                 // The length joins as a float: its uses compare or compute with it.
                 let (slow, join) = self.slow_and_join(false);
                 let n = self.b.append_block_param(join, types::F64);
+                let unchecked = self.list_unchecked(a, list);
                 let addr = self.expect_list(a, list, slow);
                 let len = self.b.ins().load(V, trusted(), addr, LIST_LEN_OFFSET);
                 // A length is far below 2^63: the signed conversion is exact, and one
@@ -409,6 +425,11 @@ impl<M: Module> FnLower<'_, '_, M> {
                 self.b.ins().jump(join, &[BlockArg::Value(r)]);
                 self.enter(join);
                 let v = self.f64_word(n);
+                // Without a check the join's only way in is the fast path: its integer is the
+                // length itself.
+                if unchecked {
+                    self.region.ints.insert(v, (len, IntClass::Bounded));
+                }
                 self.stack.push(v);
             }
             Instr::GetField(_) | Instr::GetFieldOpt(_) | Instr::SetField(_) if self.lean => {

@@ -4,11 +4,12 @@
 //! Element and field accesses have inline fast paths of their own (`lower_access.rs`).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, InstBuilder, Value};
+use cranelift_codegen::ir::{types, BlockArg, InstBuilder, Value};
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
 use crate::abi::{RtFn, CELL_VALUE_OFFSET};
+use crate::int_locals::IntClass;
 use crate::lower::{trusted, FnLower, V};
 
 impl<M: Module> FnLower<'_, '_, M> {
@@ -129,22 +130,58 @@ impl<M: Module> FnLower<'_, '_, M> {
         cond = self.b.ins().band(cond, nb);
         let fa = self.as_f64(a);
         let fb = self.as_f64(b);
+        let mut ints = Vec::with_capacity(2);
         for f in [fa, fb] {
             // A range bound is an integer of magnitude at most 2^53 (the runtime's limit).
             let i = self.b.ins().fcvt_to_sint_sat(types::I64, f);
             let ok = self.is_safe_integer(f, i);
             cond = self.b.ins().band(cond, ok);
+            ints.push(i);
         }
         // The step as a float (its word a bitcast): the join and the step's local are then
-        // float registers, and the loop adds it to the counter with no move between files.
-        let fast = move |s: &mut Self| {
-            let up = s.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);
-            let one = s.b.ins().f64const(1.0);
-            let minus_one = s.b.ins().f64const(-1.0);
-            let step = s.b.ins().select(up, one, minus_one);
-            s.f64_word(step)
-        };
-        let slow = |s: &mut Self| s.call_checked_cold(RtFn::RangePrep, &[a, b], pc);
-        self.fast_or_slow(Some(cond), fast, slow);
+        // float registers, and the loop adds it to the counter with no move between files. Its
+        // integer (`crate::int_locals`' range triples) joins too: computed after the join, from
+        // constants, Cranelift would place it in the loop that uses it.
+        let (fast_blk, slow_blk, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let fstep = self.b.append_block_param(join, types::F64);
+        let istep = self.b.append_block_param(join, types::I64);
+        self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
+        self.enter(fast_blk);
+        let up = self.b.ins().fcmp(FloatCC::LessThanOrEqual, fa, fb);
+        let (one, minus_one) = (self.b.ins().f64const(1.0), self.b.ins().f64const(-1.0));
+        let f = self.b.ins().select(up, one, minus_one);
+        let i = self.int_step(ints[0], ints[1]);
+        self.b
+            .ins()
+            .jump(join, &[BlockArg::Value(f), BlockArg::Value(i)]);
+        self.b.set_cold_block(slow_blk);
+        self.enter(slow_blk);
+        let r = self.call_checked_cold(RtFn::RangePrep, &[a, b], pc);
+        // The runtime accepted the bounds: their conversions are exact.
+        let f = self.as_f64(r);
+        let i = self.int_step(ints[0], ints[1]);
+        self.b
+            .ins()
+            .jump(join, &[BlockArg::Value(f), BlockArg::Value(i)]);
+        self.enter(join);
+        let step = self.f64_word(fstep);
+        self.stack.push(step);
+        // Past here the bounds were accepted: their conversions are exact.
+        let ints_of = &mut self.region.ints;
+        ints_of.insert(a, (ints[0], IntClass::Range));
+        ints_of.insert(b, (ints[1], IntClass::Range));
+        ints_of.insert(step, (istep, IntClass::Bounded));
+    }
+
+    /// The step of a range from `ia` to `ib` (accepted bounds) as an integer.
+    fn int_step(&mut self, ia: Value, ib: Value) -> Value {
+        let up = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, ia, ib);
+        let one = self.b.ins().iconst(types::I64, 1);
+        let minus_one = self.b.ins().iconst(types::I64, -1);
+        self.b.ins().select(up, one, minus_one)
     }
 }

@@ -84,7 +84,7 @@ impl<M: Module> FnLower<'_, '_, M> {
     }
 
     /// The number `v` holds, if it is a constant (a number word made by `iconst`).
-    fn number_constant(&self, v: Value) -> Option<f64> {
+    pub(crate) fn number_constant(&self, v: Value) -> Option<f64> {
         let dfg = &self.b.func.dfg;
         let inst = dfg.value_def(v).inst()?;
         match dfg.insts[inst] {
@@ -296,6 +296,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         if sum_of_numbers {
             let r = *self.stack.last().expect("the result");
             self.number_values.insert(r);
+            self.note_sum(pc, a, b, r);
         }
     }
 
@@ -317,7 +318,12 @@ impl<M: Module> FnLower<'_, '_, M> {
         let divisor = self
             .number_constant(b)
             .filter(|d| *d != 0.0 && Int::of_constant(*d) >= Int::Safe);
-        let ia = self.b.ins().fcvt_to_sint_sat(types::I64, fa);
+        // A range counter's `i % 7` takes its integer from the shadow; the sign still comes
+        // from the float (the counter may start at -0).
+        let ia = match self.exact_int(a).filter(|_| numbers.is_none()) {
+            Some(ia) => ia,
+            None => self.b.ins().fcvt_to_sint_sat(types::I64, fa),
+        };
         let mut checked = Vec::new();
         if !a_safe {
             checked.push((fa, ia));
@@ -376,10 +382,20 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Gt => (FloatCC::GreaterThan, RtFn::Gt),
             _ => (FloatCC::GreaterThanOrEqual, RtFn::Ge),
         };
+        let ints = cond
+            .is_none()
+            .then(|| self.comparable_ints(a, b))
+            .flatten()
+            .zip(int_cc(cc));
         let fast = move |s: &mut Self| {
-            let fa = s.as_f64(a);
-            let fb = s.as_f64(b);
-            let flag = s.b.ins().fcmp(cc, fa, fb);
+            let flag = match ints {
+                Some(((ia, ib), icc)) => s.b.ins().icmp(icc, ia, ib),
+                None => {
+                    let fa = s.as_f64(a);
+                    let fb = s.as_f64(b);
+                    s.b.ins().fcmp(cc, fa, fb)
+                }
+            };
             s.bool_from_flag(flag)
         };
         self.fast_or_call(cond, fast, slow, &[a, b], Some(pc));
@@ -412,9 +428,16 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fall = self.b.create_block();
         let args = self.jump_args(target);
         let Some(cond) = cond else {
-            let fa = self.as_f64(a);
-            let fb = self.as_f64(b);
-            let flag = self.b.ins().fcmp(cc, fa, fb);
+            // Two known numbers: their integers where they have comparable ones (a counter
+            // against a length: `cmp`, no conversion of the length to a float).
+            let flag = match self.comparable_ints(a, b).zip(int_cc(cc)) {
+                Some(((ia, ib), icc)) => self.b.ins().icmp(icc, ia, ib),
+                None => {
+                    let fa = self.as_f64(a);
+                    let fb = self.as_f64(b);
+                    self.b.ins().fcmp(cc, fa, fb)
+                }
+            };
             self.branch_on(flag, branch_if, target, &args, fall);
             self.enter(fall);
             return;
@@ -595,4 +618,18 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.fast_or_slow(cond, fast, |s| s.call_builtin(builtin, &[a], pc));
         true
     }
+}
+
+/// The integer condition that decides like the float condition `cc` on two numbers that are
+/// integers (never NaN: "unordered" never holds).
+fn int_cc(cc: FloatCC) -> Option<IntCC> {
+    Some(match cc {
+        FloatCC::LessThan => IntCC::SignedLessThan,
+        FloatCC::LessThanOrEqual => IntCC::SignedLessThanOrEqual,
+        FloatCC::GreaterThan => IntCC::SignedGreaterThan,
+        FloatCC::GreaterThanOrEqual => IntCC::SignedGreaterThanOrEqual,
+        FloatCC::Equal | FloatCC::UnorderedOrEqual => IntCC::Equal,
+        FloatCC::NotEqual | FloatCC::OrderedNotEqual => IntCC::NotEqual,
+        _ => return None,
+    })
 }

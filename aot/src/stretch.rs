@@ -30,6 +30,7 @@ use ilusm_bytecode::Instr;
 
 use crate::abi::NIL;
 use crate::field_numbers::NumberSlots;
+use crate::int_locals::IntClass;
 use crate::lower::V;
 use crate::lower::{is_comparison, FnLower};
 use crate::numbers::{Facts, Int};
@@ -72,6 +73,9 @@ pub(crate) struct Region {
     /// For a local a loop twin knows the shape of: its object's address, the twin block's
     /// parameter (`twins.rs`, `jump_args`). Forgotten only when the local is assigned.
     pub addrs: HashMap<u16, Value>,
+    /// A number's integer, where the lowering knows one (`lower_ints.rs`), with what it
+    /// promises. Kept for the stretch: its integers were computed where they dominate the rest.
+    pub ints: HashMap<Value, (Value, IntClass)>,
 }
 
 impl Region {
