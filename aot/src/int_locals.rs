@@ -365,10 +365,11 @@ impl Webs {
     }
 }
 
-/// 2^53.
-const SAFE_LIMIT: f64 = 9007199254740992.0;
-/// The bits of -0.
-const NEG_ZERO: u64 = 0x8000_0000_0000_0000;
+/// Whether the number constant `n` has an [`IntClass::Bounded`] integer: an integer of
+/// magnitude below 2^53, and not -0 (its integer 0 would lose the sign `%` takes).
+pub(crate) fn bounded_constant(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() < 9007199254740992.0 && n.to_bits() != (-0.0f64).to_bits()
+}
 
 /// The source of the value stored by the `set_local` at `instrs[k]`.
 fn source(
@@ -415,10 +416,7 @@ fn source(
     };
     match w[0] {
         Instr::Push(c) => match constant(c) {
-            // Not -0: its shadow 0 would not be the same number for `%`'s sign.
-            Some(n) if n.fract() == 0.0 && n.abs() < SAFE_LIMIT && n.to_bits() != NEG_ZERO => {
-                Source::Bounded
-            }
+            Some(n) if bounded_constant(n) => Source::Bounded,
             _ => Source::Other,
         },
         Instr::Len

@@ -12,7 +12,7 @@ use cranelift_frontend::Variable;
 use cranelift_module::Module;
 use ilusm_bytecode::Instr;
 
-use crate::int_locals::{int_locals, IntClass, IntLocals};
+use crate::int_locals::{bounded_constant, int_locals, IntClass, IntLocals};
 use crate::lower::FnLower;
 
 /// The integer shadows of one body: what `crate::int_locals` found, and a variable for each
@@ -82,10 +82,10 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.def_var(var, i);
     }
 
-    /// The integer of the number constant `n` pushed as `v`, if it is an integer below 2^53
-    /// in magnitude and not -0 (whose integer would lose its sign).
+    /// The integer of the number constant `n` pushed as `v`, if it has one
+    /// ([`bounded_constant`]).
     pub(crate) fn note_constant(&mut self, v: Value, n: f64) {
-        if n.fract() == 0.0 && n.abs() < 9007199254740992.0 && n.to_bits() != (-0.0f64).to_bits() {
+        if bounded_constant(n) {
             let i = self.b.ins().iconst(types::I64, n as i64);
             self.region.ints.insert(v, (i, IntClass::Bounded));
         }
