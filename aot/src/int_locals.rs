@@ -343,9 +343,13 @@ impl Webs {
                 reads.push((k, d));
             }
         }
+        // Every definition straight to its root, so that later lookups (many, in the class
+        // fixpoint) take one step whatever the unions' chains were.
+        for d in 0..defs {
+            webs.parent[d] = webs.root(d);
+        }
         for (k, d) in reads {
-            let w = webs.root(d);
-            webs.read_web.insert(k, w);
+            webs.read_web.insert(k, webs.parent[d]);
         }
         Some(webs)
     }
