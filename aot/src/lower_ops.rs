@@ -382,20 +382,9 @@ impl<M: Module> FnLower<'_, '_, M> {
             Instr::Gt => (FloatCC::GreaterThan, RtFn::Gt),
             _ => (FloatCC::GreaterThanOrEqual, RtFn::Ge),
         };
-        let ints = cond
-            .is_none()
-            .then(|| self.comparable_ints(a, b))
-            .flatten()
-            .zip(int_cc(cc));
+        let known = cond.is_none();
         let fast = move |s: &mut Self| {
-            let flag = match ints {
-                Some(((ia, ib), icc)) => s.b.ins().icmp(icc, ia, ib),
-                None => {
-                    let fa = s.as_f64(a);
-                    let fb = s.as_f64(b);
-                    s.b.ins().fcmp(cc, fa, fb)
-                }
-            };
+            let flag = s.compare_numbers(cc, a, b, known);
             s.bool_from_flag(flag)
         };
         self.fast_or_call(cond, fast, slow, &[a, b], Some(pc));
@@ -428,16 +417,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         let fall = self.b.create_block();
         let args = self.jump_args(target);
         let Some(cond) = cond else {
-            // Two known numbers: their integers where they have comparable ones (a counter
-            // against a length: `cmp`, no conversion of the length to a float).
-            let flag = match self.comparable_ints(a, b).zip(int_cc(cc)) {
-                Some(((ia, ib), icc)) => self.b.ins().icmp(icc, ia, ib),
-                None => {
-                    let fa = self.as_f64(a);
-                    let fb = self.as_f64(b);
-                    self.b.ins().fcmp(cc, fa, fb)
-                }
-            };
+            let flag = self.compare_numbers(cc, a, b, true);
             self.branch_on(flag, branch_if, target, &args, fall);
             self.enter(fall);
             return;
@@ -445,9 +425,7 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.b.ins().brif(cond, fast_blk, &[], slow_blk, &[]);
 
         self.enter(fast_blk);
-        let fa = self.as_f64(a);
-        let fb = self.as_f64(b);
-        let flag = self.b.ins().fcmp(cc, fa, fb);
+        let flag = self.compare_numbers(cc, a, b, false);
         self.branch_on(flag, branch_if, target, &args, fall);
 
         self.b.set_cold_block(slow_blk);
@@ -462,6 +440,21 @@ impl<M: Module> FnLower<'_, '_, M> {
         self.branch_on(flag, branch_if, target, &args, fall);
 
         self.enter(fall);
+    }
+
+    /// The flag of `a cc b` on two numbers: on their integers where `known` (both are known
+    /// numbers) and they have comparable ones (a counter against a length: `cmp`, no
+    /// conversion of the length to a float), else on the floats.
+    fn compare_numbers(&mut self, cc: FloatCC, a: Value, b: Value, known: bool) -> Value {
+        let ints = known.then(|| self.comparable_ints(a, b)).flatten();
+        match ints.zip(int_cc(cc)) {
+            Some(((ia, ib), icc)) => self.b.ins().icmp(icc, ia, ib),
+            None => {
+                let fa = self.as_f64(a);
+                let fb = self.as_f64(b);
+                self.b.ins().fcmp(cc, fa, fb)
+            }
+        }
     }
 
     fn branch_on(
